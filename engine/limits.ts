@@ -1,0 +1,64 @@
+/**
+ * Every hard limit in one place, the unit in the name. A disk belongs to a machine that may be
+ * compromised: every length, offset, count, depth and loop taken from it is checked against one of
+ * these. Overrides go through `withLimits`, which validates them and names the option on error.
+ */
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+
+export const DEFAULT_LIMITS = {
+  /** ext4 spec: the extent tree is at most 5 levels deep (ext4_ext_check: depth > EXT4_MAX_EXTENT_DEPTH). */
+  MAX_EXTENT_DEPTH: 5,
+  /** GPT: the UEFI minimum is 128 entries; real tables never exceed a few thousand. */
+  MAX_GPT_ENTRIES: 4096,
+  /** GPT entry size must be 128 * 2^n; cap at 4 KiB. */
+  MAX_GPT_ENTRY_BYTES: 4096,
+  /** MBR extended partition chain: Linux caps logical partitions well below this. */
+  MAX_MBR_LOGICAL_PARTITIONS: 256,
+  /** Package databases: scalibr's dpkg default is 100 MiB. */
+  MAX_PKGDB_BYTES: 100 * MiB,
+  /** One line in a text database (syft apk: 10 MiB). */
+  MAX_LINE_BYTES: 10 * MiB,
+  /** Linux's MAXSYMLINKS. */
+  MAX_SYMLINK_HOPS: 40,
+  /** Entries read from one directory. */
+  MAX_DIR_ENTRIES: 1_000_000,
+  /** Inodes visited by one bounded walk. */
+  MAX_INODES_VISITED: 5_000_000,
+  /** Depth of a walk below its start. */
+  MAX_WALK_DEPTH: 64,
+  /** Path components in one lookup. */
+  MAX_PATH_COMPONENTS: 4096,
+  /** Bytes of a symlink target (PATH_MAX). */
+  MAX_SYMLINK_BYTES: 4096,
+  /** Default cap for FileSystem.readFile when the caller gives none. */
+  DEFAULT_READ_FILE_BYTES: 64 * MiB,
+  /** Small config files (os-release and friends). */
+  MAX_CONFIG_FILE_BYTES: 1 * MiB,
+  /** Time budget for one file's parse: the last line of defence, not the fix. */
+  PER_FILE_TIMEOUT_MS: 60_000,
+  /** rpm header: index entries (rpm's own HEADER_TAGS_MAX is 0xffff). */
+  MAX_RPM_HEADER_ENTRIES: 0xffff,
+  /** rpm header: data store bytes (rpm's HEADER_DATA_MAX is 256 MiB). */
+  MAX_RPM_HEADER_BYTES: 256 * MiB,
+  /** Packages in one database. */
+  MAX_PACKAGES_PER_DB: 1_000_000,
+  /** Bytes one EBS snapshot block may have (EBS direct uses 512 KiB). */
+  MAX_EBS_BLOCK_BYTES: 512 * KiB,
+} as const;
+
+export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+export function withLimits(overrides: Partial<Record<string, unknown>> = {}): Limits {
+  const out: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in DEFAULT_LIMITS)) throw new RangeError(`unknown limit option "${key}"`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`limit option "${key}" must be a non-negative safe integer, got ${String(value)}`);
+    }
+    out[key as keyof Limits] = value;
+  }
+  return out;
+}

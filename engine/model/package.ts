@@ -1,0 +1,48 @@
+/** Plain data, no I/O: what a cataloger reports. */
+
+/** purl types used as ecosystem ids for OS packages; language ecosystems use their purl type too. */
+export type PackageType =
+  | 'deb'
+  | 'rpm'
+  | 'apk'
+  | 'npm'
+  | 'pypi'
+  | 'maven'
+  | 'golang'
+  | 'gem'
+  | 'cargo'
+  | 'nuget'
+  | 'generic';
+
+export interface PackageLocation {
+  /** Absolute path inside the filesystem of the file the package was read from. */
+  path: string;
+  /** Which volume/partition/filesystem, filled in by the pipeline: e.g. `p2:ext4`. */
+  filesystem?: string;
+}
+
+export interface Package {
+  /** Cataloger id that produced it (`pkgdb/dpkg`). */
+  foundBy: string;
+  type: PackageType;
+  name: string;
+  /** Full version as the ecosystem writes it: dpkg `[epoch:]upstream[-revision]`, rpm `[epoch:]version-release`. */
+  version: string;
+  epoch?: number;
+  /** rpm: version without epoch/release; dpkg: upstream version. */
+  upstreamVersion?: string;
+  /** rpm release / dpkg revision. */
+  release?: string;
+  arch?: string;
+  /** Source package (dpkg Source:, rpm SOURCERPM name, apk origin). */
+  sourceName?: string;
+  sourceVersion?: string;
+  maintainer?: string;
+  vendor?: string;
+  licenses?: string[];
+  /** Package URL (https://github.com/package-url/purl-spec), with distro qualifier when known. */
+  purl: string;
+  locations: PackageLocation[];
+  /** Format-specific extras (installed size, provides, modularity label…). */
+  metadata?: Record<string, unknown>;
+}

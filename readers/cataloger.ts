@@ -1,0 +1,50 @@
+/**
+ * The one Cataloger interface, for OS package databases and language packages alike.
+ * OS catalogers name fixed paths (`paths`, where a trailing `/*` means every regular file in that
+ * directory); language catalogers are offered every path of one bounded walk through `wants`.
+ * The dispatcher reads each wanted file once and hands the same bytes to every cataloger.
+ */
+import type { SerializedError } from '../engine/errors.js';
+import type { Limits } from '../engine/limits.js';
+import type { OsInfo } from '../engine/model/os.js';
+import type { Package } from '../engine/model/package.js';
+import type { FileSystem, FileType } from './fs/types.js';
+
+export type CatalogerKind = 'os' | 'lang';
+
+export interface CatalogContext {
+  fs: FileSystem;
+  os?: OsInfo;
+  limits: Limits;
+  signal?: AbortSignal;
+}
+
+export interface CatalogFile {
+  /** Absolute path in the filesystem. */
+  path: string;
+  /** The file's bytes (read once by the dispatcher, capped by `maxBytes`). */
+  bytes: Buffer;
+}
+
+export interface CatalogResult {
+  packages: Package[];
+  /** Per-record/per-file problems; the rest of the file was still parsed. */
+  errors: Array<{ path: string; error: SerializedError }>;
+}
+
+export interface Cataloger {
+  /** Namespaced id: `pkgdb/dpkg`, `lang/npm`. */
+  readonly id: string;
+  readonly displayName: string;
+  readonly kind: CatalogerKind;
+  /** Bump when output changes: it keys caches and goldens. */
+  readonly version: number;
+  readonly specUrls: readonly string[];
+  /** Fixed paths (OS catalogers). `dir/*` = every regular file directly in dir. */
+  readonly paths?: readonly string[];
+  /** Cheap, no I/O: does this cataloger want this path from the walk? */
+  wants?(path: string, stat: { type: FileType; size: number }): boolean;
+  /** Largest file it accepts (defaults to MAX_PKGDB_BYTES). */
+  readonly maxBytes?: number;
+  catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult>;
+}
