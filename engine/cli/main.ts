@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * snapscan command line: argument dispatch only. Each command lives in commands/<name>.ts and
+ * exports `run(argv: string[]): Promise<number>` (the exit code) and `usage` (one-line help).
+ */
+
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }
+> = {
+  demo: {
+    summary: 'build the sample disk image and scan it with the embedded defaults',
+    load: () => import('./commands/demo.js'),
+  },
+  inventory: {
+    summary: 'list OS and language packages of a disk image',
+    load: () => import('./commands/inventory.js'),
+  },
+  scan: {
+    summary: 'scan an image, a snapshot or an instance for vulnerabilities',
+    load: () => import('./commands/scan.js'),
+  },
+  janitor: {
+    summary: 'delete expired snapshots that carry snapscan tags (and nothing else)',
+    load: () => import('./commands/janitor.js'),
+  },
+  db: { summary: 'vulnerability database: import, update, info', load: () => import('./commands/db.js') },
+  emulator: {
+    summary: 'run the wire-level AWS emulator (EBS direct, EC2, STS) for local testing',
+    load: () => import('./commands/emulator.js'),
+  },
+};
+
+function help(): string {
+  const lines = ['usage: snapscan <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `snapscan <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`snapscan: unknown command "${name}"\n${help()}\n`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  return mod.run(rest);
+}
