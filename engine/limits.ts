@@ -17,6 +17,18 @@ export const DEFAULT_LIMITS = {
   MAX_GPT_ENTRY_BYTES: 4096,
   /** MBR extended partition chain: Linux caps logical partitions well below this. */
   MAX_MBR_LOGICAL_PARTITIONS: 256,
+  /** LVM2 text metadata read from one metadata area (lvm2's own default mda is 1 MiB; allow growth). */
+  MAX_LVM_METADATA_BYTES: 16 * MiB,
+  /** LVM2 text config: nesting depth of sections (real metadata nests 5 deep: vg/lvs/lv/segment). */
+  MAX_LVM_CONFIG_DEPTH: 16,
+  /** LVM2 text config: values, sections and array elements in one metadata text. */
+  MAX_LVM_CONFIG_NODES: 1_000_000,
+  /** LVM2: segments of one logical volume (each becomes a piece of a concatenating source). */
+  MAX_LVM_SEGMENTS_PER_LV: 65_536,
+  /** LVM2: logical volumes in one volume group (lvm2's max_lv is unbounded when 0; real VGs have tens). */
+  MAX_LVM_LOGICAL_VOLUMES: 4096,
+  /** LVM2: physical volumes listed in one volume group's metadata. */
+  MAX_LVM_PHYSICAL_VOLUMES: 4096,
   /** Package databases: scalibr's dpkg default is 100 MiB. */
   MAX_PKGDB_BYTES: 100 * MiB,
   /** One line in a text database (syft apk: 10 MiB). */
