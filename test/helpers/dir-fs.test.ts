@@ -66,18 +66,20 @@ describe('test/helpers/dir-fs.ts', () => {
     const paths: string[] = [];
     for await (const e of fs.walk('/')) paths.push(`${e.path}:${e.type}`);
     // PathFileSystem.walk yields a directory's entries before descending into its subdirectories.
-    expect(paths.sort()).toEqual([
-      '/big:file',
-      '/etc:dir',
-      '/etc/abs:symlink',
-      '/etc/dotdot:symlink',
-      '/etc/loop1:symlink',
-      '/etc/loop2:symlink',
-      '/etc/os-release:symlink',
-      '/secret:file',
-      '/usr:dir',
-      '/usr/lib:dir',
-      '/usr/lib/os-release:file',
-    ]);
+    expect(paths.sort()).toEqual(
+      [
+        '/big:file',
+        '/etc:dir',
+        '/etc/abs:symlink',
+        '/etc/dotdot:symlink',
+        '/etc/loop1:symlink',
+        '/etc/loop2:symlink',
+        '/etc/os-release:symlink',
+        '/secret:file',
+        '/usr:dir',
+        '/usr/lib:dir',
+        '/usr/lib/os-release:file',
+      ].sort(),
+    );
   });
 });
