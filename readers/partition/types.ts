@@ -3,6 +3,8 @@
  * A scheme (none, mbr, gpt, lvm2) answers `probe` and lists its partitions; every partition is
  * probed for a filesystem, none is skipped by its name or type.
  */
+import type { ScanError } from '../../engine/errors.js';
+import type { Limits } from '../../engine/limits.js';
 import type { BlockSource } from '../block/types.js';
 
 export interface Partition {
@@ -23,6 +25,13 @@ export interface Partition {
   flags?: string;
   /** The partition's bytes. */
   source: BlockSource;
+  /**
+   * A table found inside this partition (an LVM2 PV's logical volumes). When set, the partition's
+   * own bytes are a container: `listVolumes` returns the nested volumes instead of it.
+   */
+  nested?: PartitionTable;
+  /** An MBR extended partition: holds EBRs and logical partitions, not a filesystem. */
+  container?: boolean;
 }
 
 export interface PartitionTable {
@@ -34,6 +43,14 @@ export interface PartitionTable {
   partitions: Partition[];
   /** Non-fatal problems: primary GPT header bad (backup used), overlapping entries… */
   warnings: string[];
+  /** Typed errors for entries that were dropped (outside the disk, end < start…); the rest are kept. */
+  errors?: ScanError[];
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Defaults to DEFAULT_LIMITS. */
+  limits?: Limits;
 }
 
 export interface PartitionScheme {
@@ -42,5 +59,5 @@ export interface PartitionScheme {
   readonly specUrls: readonly string[];
   readonly version: number;
   /** Returns null when the source does not carry this scheme; BadMagicError is also accepted. */
-  read(source: BlockSource, opts?: { signal?: AbortSignal }): Promise<PartitionTable | null>;
+  read(source: BlockSource, opts?: ReadOptions): Promise<PartitionTable | null>;
 }
