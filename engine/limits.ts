@@ -57,6 +57,8 @@ export const DEFAULT_LIMITS = {
   MAX_RPM_HEADER_BYTES: 256 * MiB,
   /** Packages in one database. */
   MAX_PACKAGES_PER_DB: 1_000_000,
+  /** rpm database file (Berkeley DB Packages on large RHEL hosts reaches a few hundred MiB). */
+  MAX_RPMDB_BYTES: 512 * MiB,
   /** Bytes one EBS snapshot block may have (EBS direct uses 512 KiB). */
   MAX_EBS_BLOCK_BYTES: 512 * KiB,
 } as const;
