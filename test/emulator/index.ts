@@ -1,0 +1,15 @@
+/** Wire-level AWS emulator for tests, benches and `snapscan emulator`. See server.ts. */
+export { DEFAULT_FAULT_ACTIONS, type FaultOptions, type LatencySpec } from './faults.js';
+export {
+  EMULATOR_BLOCK_BYTES,
+  Emulator,
+  type EmulatorOptions,
+  type InstanceSpec,
+  type SnapshotRecord,
+  type SnapshotState,
+  startEmulator,
+  type VolumeSpec,
+} from './server.js';
+
+/** Static credentials the SDK signs with; the emulator does not check signatures. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'AKIAEMULATOR', secretAccessKey: 'emulator-secret' };
