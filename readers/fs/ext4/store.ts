@@ -1,0 +1,458 @@
+/**
+ * Ext4Store: the InodeStore for ext2/ext3/ext4. Reads lazily through the BlockSource: the superblock
+ * at open, then only the descriptor blocks, inode table chunks, tree nodes and data blocks a call
+ * needs. Metadata blocks sit in a small LRU (entry and byte budgets); data blocks are not cached
+ * (callers read a file once) but their ranges are handed to `source.prefetch` first.
+ */
+import {
+  CorruptError,
+  checkAborted,
+  LimitExceededError,
+  ScanError,
+  TruncatedError,
+  UnsupportedError,
+} from '../../../engine/errors.js';
+import { DEFAULT_LIMITS, type Limits, MiB } from '../../../engine/limits.js';
+import type { BlockSource, ReadRange } from '../../block/types.js';
+import { Cursor } from '../../bytes/cursor.js';
+import { type DirEntry, type InodeStore, type Stat, typeFromMode } from '../types.js';
+import { mapBlockMap } from './block-map.js';
+import { decodeDirBlock, type RawDirEntry } from './dir.js';
+import { mapExtents } from './extents.js';
+import { decodeGroupDesc, descriptorBlock, descsPerBlock, type GroupDesc } from './group-desc.js';
+import { decodeInode, I_BLOCK_BYTES, INODE_FLAGS, type Inode } from './inode.js';
+import { Lru } from './lru.js';
+import type { Run } from './runs.js';
+import {
+  decodeSuperblock,
+  FORMAT,
+  hasIncompat,
+  INCOMPAT,
+  SUPERBLOCK_BYTES,
+  SUPERBLOCK_OFFSET,
+  type Superblock,
+  variantOf,
+} from './superblock.js';
+import { decodeXattrs, type Xattr } from './xattr.js';
+
+export const ROOT_INO = 2;
+/** Metadata cache budgets: enough for a path lookup's working set, small enough to ignore. */
+const META_CACHE_ENTRIES = 512;
+const META_CACHE_BYTES = 8 * MiB;
+const INODE_CACHE_ENTRIES = 2048;
+/** One source read at most this large when copying a run of data blocks. */
+const READ_CHUNK_BYTES = 4 * MiB;
+/**
+ * Bytes of one directory: 1M entries of ~40 bytes plus htree slack stay far below; a hostile size
+ * cannot make one readDir scan the volume.
+ */
+const MAX_DIR_BYTES = 256 * MiB;
+/** One readData call returns at most this much (it allocates the result). */
+const MAX_READ_DATA_BYTES = 1024 * MiB;
+
+export interface Ext4OpenOptions {
+  signal?: AbortSignal;
+  limits?: Partial<Limits>;
+}
+
+export class Ext4Store implements InodeStore {
+  readonly fsType = 'ext4';
+  readonly rootIno = ROOT_INO;
+  readonly blockSize: number;
+  readonly label: string;
+  readonly uuid: string;
+  /** ext2, ext3 or ext4, as blkid names it. */
+  readonly variant: 'ext2' | 'ext3' | 'ext4';
+  private readonly limits: Limits;
+  private readonly meta = new Lru<Promise<Buffer>>(META_CACHE_ENTRIES, META_CACHE_BYTES);
+  private readonly inodes = new Lru<Inode>(INODE_CACHE_ENTRIES, Number.POSITIVE_INFINITY);
+  private readonly inodeChunk: number;
+  private readonly hasFiletype: boolean;
+
+  private constructor(
+    readonly source: BlockSource,
+    readonly sb: Superblock,
+    limits: Limits,
+  ) {
+    this.blockSize = sb.blockSize;
+    this.label = sb.volumeName;
+    this.uuid = sb.uuid;
+    this.variant = variantOf(sb);
+    this.limits = limits;
+    // Inode tables are read in 4 KiB chunks (a whole block when smaller), so a 64 KiB-block volume
+    // does not fetch 64 KiB per inode; a chunk always holds whole inodes (sizes are powers of two).
+    this.inodeChunk = Math.min(sb.blockSize, Math.max(4096, sb.inodeSize));
+    this.hasFiletype = hasIncompat(sb, INCOMPAT.filetype);
+  }
+
+  static async open(source: BlockSource, opts: Ext4OpenOptions = {}): Promise<Ext4Store> {
+    checkAborted(opts.signal);
+    const end = BigInt(SUPERBLOCK_OFFSET + SUPERBLOCK_BYTES);
+    if (source.size < end) {
+      throw new TruncatedError(
+        { format: FORMAT, struct: 'superblock', offset: SUPERBLOCK_OFFSET },
+        SUPERBLOCK_BYTES,
+        source.size > BigInt(SUPERBLOCK_OFFSET) ? source.size - BigInt(SUPERBLOCK_OFFSET) : 0n,
+      );
+    }
+    const sb = decodeSuperblock(await source.read(BigInt(SUPERBLOCK_OFFSET), SUPERBLOCK_BYTES, opts.signal));
+    const store = new Ext4Store(source, sb, { ...DEFAULT_LIMITS, ...opts.limits });
+    // The root must be a directory (ext4_fill_super checks the same): catches most garbage early.
+    const root = await store.inode(ROOT_INO);
+    if (typeFromMode(root.mode) !== 'dir') {
+      throw new CorruptError(
+        { format: FORMAT, struct: 'inode 2', offset: root.offset, field: 'i_mode' },
+        `0o${root.mode.toString(8)}`,
+        'is not',
+        'a directory',
+      );
+    }
+    return store;
+  }
+
+  // ---- raw reads ----
+
+  /** Positional read with an ext4-flavoured TruncatedError when the volume is shorter than claimed. */
+  private async readAbs(
+    offset: number,
+    length: number,
+    struct: string,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    checkAborted(signal);
+    const off = BigInt(offset);
+    if (off + BigInt(length) > this.source.size) {
+      throw new TruncatedError(
+        { format: FORMAT, struct, offset, field: 'block' },
+        length,
+        off < this.source.size ? this.source.size - off : 0n,
+      );
+    }
+    return this.source.read(off, length, signal);
+  }
+
+  private cached(key: string, offset: number, length: number, struct: string): Promise<Buffer> {
+    const hit = this.meta.get(key);
+    if (hit) return hit;
+    const p = this.readAbs(offset, length, struct);
+    this.meta.set(key, p, length);
+    p.catch(() => this.meta.delete(key));
+    return p;
+  }
+
+  /** A metadata block (descriptor block, extent node, indirect block, xattr block), cached. */
+  readonly metaBlock = async (block: number, struct: string): Promise<{ buf: Buffer; offset: number }> => {
+    if (!Number.isSafeInteger(block) || block < 0 || block >= this.sb.blocksCount) {
+      throw new CorruptError(
+        { format: FORMAT, struct, offset: 0, field: 'block' },
+        block,
+        'outside',
+        `[0, ${this.sb.blocksCount})`,
+      );
+    }
+    const offset = block * this.blockSize;
+    return { buf: await this.cached(`b${block}`, offset, this.blockSize, struct), offset };
+  };
+
+  // ---- group descriptors and inodes ----
+
+  async groupDesc(group: number): Promise<GroupDesc> {
+    const n = Math.floor(group / descsPerBlock(this.sb));
+    const block = descriptorBlock(this.sb, n);
+    if (block >= this.sb.blocksCount) {
+      throw new CorruptError(
+        {
+          format: FORMAT,
+          struct: `group descriptor ${group}`,
+          offset: SUPERBLOCK_OFFSET,
+          field: 'descriptor block',
+        },
+        block,
+        '>=',
+        `s_blocks_count ${this.sb.blocksCount}`,
+      );
+    }
+    const { buf, offset } = await this.metaBlock(block, 'group descriptor block');
+    return decodeGroupDesc(this.sb, group, buf, offset);
+  }
+
+  /** Decoded inode `ino` (1-based), validated against s_inodes_count. */
+  async inode(ino: number): Promise<Inode> {
+    const sb = this.sb;
+    if (!Number.isSafeInteger(ino) || ino < 1 || ino > sb.inodesCount) {
+      throw new CorruptError(
+        { format: FORMAT, struct: 'inode number', offset: SUPERBLOCK_OFFSET, field: 'ino' },
+        ino,
+        'outside',
+        `[1, ${sb.inodesCount}]`,
+      );
+    }
+    const hit = this.inodes.get(String(ino));
+    if (hit) return hit;
+    const group = Math.floor((ino - 1) / sb.inodesPerGroup);
+    const index = (ino - 1) % sb.inodesPerGroup;
+    const gd = await this.groupDesc(group);
+    const at = gd.inodeTable * sb.blockSize + index * sb.inodeSize;
+    const chunkStart = at - (at % this.inodeChunk);
+    const chunk = await this.cached(`i${chunkStart}`, chunkStart, this.inodeChunk, 'inode table');
+    const rel = at - chunkStart;
+    const inode = decodeInode(sb, ino, chunk.subarray(rel, rel + sb.inodeSize), at);
+    this.inodes.set(String(ino), inode, 1);
+    return inode;
+  }
+
+  // ---- block mapping ----
+
+  /** Mapped runs of logical blocks [first, end) of an inode (extent tree or block map). */
+  async mapBlocks(inode: Inode, first: number, end: number): Promise<Run[]> {
+    const out: Run[] = [];
+    const root = new Cursor(inode.iBlock, {
+      base: inode.iBlockOffset,
+      format: FORMAT,
+      struct: `inode ${inode.ino} i_block`,
+    });
+    if (inode.flags & INODE_FLAGS.extents) {
+      await mapExtents(this.sb, this.metaBlock, root, first, end, out, this.limits.MAX_EXTENT_DEPTH);
+    } else {
+      await mapBlockMap(this.sb, this.metaBlock, root, first, end, out);
+    }
+    return out;
+  }
+
+  private refuseEncrypted(inode: Inode): void {
+    if (inode.flags & INODE_FLAGS.encrypt) {
+      throw new UnsupportedError('ext4:encrypt', `ext4: inode ${inode.ino} is encrypted (fscrypt)`);
+    }
+    if (inode.flags & INODE_FLAGS.compr) {
+      throw new UnsupportedError('ext4:compression', `ext4: inode ${inode.ino} is compressed (e2compr)`);
+    }
+  }
+
+  /** Inline data: the 60 bytes of i_block followed by the "system.data" attribute value. */
+  private inlineData(inode: Inode): Buffer {
+    const attrs = decodeXattrs(inode.ibodyXattr, inode.ibodyXattrOffset, 'ibody');
+    const data = attrs.find((a) => a.name === 'system.data');
+    const tail = data?.value ?? Buffer.alloc(0);
+    return Buffer.concat([inode.iBlock, tail]);
+  }
+
+  // ---- InodeStore ----
+
+  async stat(ino: number): Promise<Stat> {
+    const i = await this.inode(ino);
+    return {
+      ino,
+      type: typeFromMode(i.mode),
+      mode: i.mode,
+      size: i.size,
+      uid: i.uid,
+      gid: i.gid,
+      nlink: i.nlink,
+      mtime: i.mtime,
+    };
+  }
+
+  async readDir(ino: number, signal?: AbortSignal): Promise<DirEntry[]> {
+    const inode = await this.inode(ino);
+    if (typeFromMode(inode.mode) !== 'dir')
+      throw new ScanError('not-a-directory', `ext4: inode ${ino} is not a directory`);
+    this.refuseEncrypted(inode);
+    const out: RawDirEntry[] = [];
+    const max = this.limits.MAX_DIR_ENTRIES;
+    const onEntry = () => {
+      if (out.length + 1 > max) {
+        throw new LimitExceededError(
+          { format: FORMAT, struct: `directory inode ${ino}`, offset: inode.offset },
+          'MAX_DIR_ENTRIES',
+          out.length + 1,
+          max,
+        );
+      }
+    };
+    if (inode.flags & INODE_FLAGS.inline_data) {
+      // Inline directory: u32 parent inode, then entries tiling the rest of i_block, then entries
+      // tiling the system.data value (each region on its own).
+      const data = this.inlineData(inode);
+      decodeDirBlock(
+        data.subarray(4, I_BLOCK_BYTES),
+        inode.iBlockOffset + 4,
+        4096,
+        this.hasFiletype,
+        out,
+        onEntry,
+      );
+      if (data.length > I_BLOCK_BYTES) {
+        decodeDirBlock(
+          data.subarray(I_BLOCK_BYTES),
+          inode.ibodyXattrOffset,
+          4096,
+          this.hasFiletype,
+          out,
+          onEntry,
+        );
+      }
+      return this.checkEntries(out, inode);
+    }
+    if (inode.size > MAX_DIR_BYTES) {
+      throw new LimitExceededError(
+        { format: FORMAT, struct: `directory inode ${ino}`, offset: inode.offset, field: 'i_size' },
+        'MAX_DIR_BYTES',
+        inode.size,
+        MAX_DIR_BYTES,
+      );
+    }
+    const bs = this.blockSize;
+    const runs = await this.mapBlocks(inode, 0, Math.ceil(inode.size / bs));
+    const live = runs.filter((r) => !r.uninit);
+    this.source.prefetch?.(live.map((r) => ({ offset: BigInt(r.pblk * bs), length: r.len * bs })));
+    for (const r of live) {
+      for (let b = 0; b < r.len; ) {
+        const n = Math.min(r.len - b, Math.max(1, Math.floor(READ_CHUNK_BYTES / bs)));
+        const offset = (r.pblk + b) * bs;
+        const buf = await this.readAbs(offset, n * bs, 'directory block', signal);
+        for (let k = 0; k < n; k++) {
+          checkAborted(signal);
+          decodeDirBlock(
+            buf.subarray(k * bs, (k + 1) * bs),
+            offset + k * bs,
+            bs,
+            this.hasFiletype,
+            out,
+            onEntry,
+          );
+        }
+        b += n;
+      }
+    }
+    return this.checkEntries(out, inode);
+  }
+
+  private checkEntries(out: RawDirEntry[], dir: Inode): DirEntry[] {
+    for (const e of out) {
+      if (e.ino > this.sb.inodesCount) {
+        throw new CorruptError(
+          {
+            format: FORMAT,
+            struct: `directory inode ${dir.ino}`,
+            offset: dir.offset,
+            field: `entry ${JSON.stringify(e.name)} inode`,
+          },
+          e.ino,
+          '>',
+          `s_inodes_count ${this.sb.inodesCount}`,
+        );
+      }
+    }
+    return out;
+  }
+
+  async readData(ino: number, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new ScanError('invalid-argument', `ext4: bad read range offset=${offset} length=${length}`);
+    }
+    const inode = await this.inode(ino);
+    this.refuseEncrypted(inode);
+    if (offset >= inode.size) return Buffer.alloc(0);
+    const n = Math.min(length, inode.size - offset);
+    if (n > MAX_READ_DATA_BYTES) {
+      throw new LimitExceededError(
+        { format: FORMAT, struct: `inode ${ino}`, offset: inode.offset, field: 'read length' },
+        'MAX_READ_DATA_BYTES',
+        n,
+        MAX_READ_DATA_BYTES,
+      );
+    }
+    if (inode.flags & INODE_FLAGS.inline_data) {
+      const data = this.inlineData(inode);
+      const out = Buffer.alloc(n);
+      data.copy(out, 0, Math.min(offset, data.length), Math.min(offset + n, data.length));
+      return out;
+    }
+    const bs = this.blockSize;
+    const out = Buffer.alloc(n);
+    const runs = await this.mapBlocks(inode, Math.floor(offset / bs), Math.ceil((offset + n) / bs));
+    const maxChunkBlocks = Math.max(1, Math.floor(READ_CHUNK_BYTES / bs));
+    for (const r of runs) {
+      if (r.uninit) continue; // preallocated: zeros, already in `out`
+      for (let b = 0; b < r.len; ) {
+        const cnt = Math.min(r.len - b, maxChunkBlocks);
+        // File bytes covered by these blocks, clipped to the requested window.
+        const fileStart = Math.max((r.lblk + b) * bs, offset);
+        const fileEnd = Math.min((r.lblk + b + cnt) * bs, offset + n);
+        if (fileStart < fileEnd) {
+          const phys = (r.pblk + b) * bs + (fileStart - (r.lblk + b) * bs);
+          const buf = await this.readAbs(phys, fileEnd - fileStart, 'file data', signal);
+          buf.copy(out, fileStart - offset);
+        }
+        b += cnt;
+      }
+    }
+    return out;
+  }
+
+  async readLink(ino: number): Promise<string> {
+    const inode = await this.inode(ino);
+    if (typeFromMode(inode.mode) !== 'symlink') {
+      throw new ScanError('invalid-argument', `ext4: inode ${ino} is not a symbolic link`);
+    }
+    this.refuseEncrypted(inode);
+    const max = this.limits.MAX_SYMLINK_BYTES;
+    if (inode.size > max) {
+      throw new LimitExceededError(
+        { format: FORMAT, struct: `inode ${ino}`, offset: inode.offset, field: 'i_size' },
+        'MAX_SYMLINK_BYTES',
+        inode.size,
+        max,
+      );
+    }
+    let bytes: Buffer;
+    // ext4_inode_is_fast_symlink: no data blocks besides an xattr block means the target is in i_block.
+    const eaBlocks =
+      inode.fileAcl !== 0
+        ? (this.blockSize << Math.max(0, this.sb.logClusterSize - this.sb.logBlockSize)) / 512
+        : 0;
+    if (inode.flags & INODE_FLAGS.inline_data) {
+      bytes = this.inlineData(inode).subarray(0, inode.size);
+    } else if (inode.size < I_BLOCK_BYTES && inode.blocks - eaBlocks === 0) {
+      bytes = inode.iBlock.subarray(0, inode.size);
+    } else {
+      bytes = await this.readData(ino, 0, inode.size);
+    }
+    const nul = bytes.indexOf(0);
+    return (nul < 0 ? bytes : bytes.subarray(0, nul)).toString('utf8');
+  }
+
+  /** Physical byte ranges of a file's first `maxBytes` (holes and preallocated extents excluded). */
+  async dataRanges(ino: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<ReadRange[]> {
+    const inode = await this.inode(ino);
+    if (inode.flags & INODE_FLAGS.inline_data) return [];
+    const type = typeFromMode(inode.mode);
+    if (type !== 'file' && type !== 'dir' && type !== 'symlink') return [];
+    const bs = this.blockSize;
+    const bytes = Math.min(inode.size, maxBytes);
+    const runs = await this.mapBlocks(inode, 0, Math.ceil(bytes / bs));
+    return runs.filter((r) => !r.uninit).map((r) => ({ offset: BigInt(r.pblk * bs), length: r.len * bs }));
+  }
+
+  async prefetchData(ino: number, maxBytes: number): Promise<void> {
+    if (!this.source.prefetch) return;
+    try {
+      const ranges = await this.dataRanges(ino, maxBytes);
+      if (ranges.length > 0) this.source.prefetch(ranges);
+    } catch (err) {
+      // A hint only: readData reports the same problem with its own error.
+      if (!(err instanceof ScanError)) throw err;
+    }
+  }
+
+  /** Extended attributes: in-inode area then the external block (i_file_acl). */
+  async readXattrs(ino: number): Promise<Xattr[]> {
+    const inode = await this.inode(ino);
+    const out = decodeXattrs(inode.ibodyXattr, inode.ibodyXattrOffset, 'ibody');
+    if (inode.fileAcl !== 0) {
+      const { buf, offset } = await this.metaBlock(inode.fileAcl, 'xattr block');
+      out.push(...decodeXattrs(buf, offset, 'block'));
+    }
+    return out;
+  }
+}
