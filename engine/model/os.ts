@@ -11,6 +11,8 @@ export interface OsInfo {
   codename?: string;
   prettyName?: string;
   cpe?: string;
+  /** os-release ID_LIKE, split (e.g. `rhel fedora` → ['rhel', 'fedora']). */
+  idLike?: string[];
   /** Which file decided it. */
   source: string;
 }
