@@ -1,0 +1,116 @@
+/**
+ * rpm package database cataloger: one cataloger for rpm's three backends, chosen by the file's
+ * content, never by its name:
+ *
+ *   bytes 0-15 "SQLite format 3\0"   → sqlite.ts  (rpm >= 4.16: RHEL 9, Fedora >= 33, Mariner 2, AL2023)
+ *   bytes 12-15 0x061561 (LE or BE)  → bdb.ts     (Berkeley DB hash: RHEL <= 8, CentOS, AL2, SLES 12)
+ *   bytes 0-3 "RpmP"                 → ndb.ts     (rpm ndb: SUSE >= 15.3)
+ *
+ * Each backend yields header blobs (header-blob.ts) which become packages (record.ts, package.ts).
+ * `gpg-pubkey` entries are the keys rpm imported (`rpm --import`), not software: they are left out
+ * of `packages` and returned in `gpgPubkeys` (RpmCatalogResult), each with metadata.pseudoPackage.
+ * The CBL-Mariner distroless text manifest has its own small cataloger (manifest.ts).
+ *
+ * Specs: https://rpm-software-management.github.io/rpm/manual/format_header.html ,
+ * rpm lib/backend/{sqlite.c,bdb_ro.c,ndb/rpmpkg.c}, Berkeley DB 5.3 dbinc/db_page.h.
+ */
+import { BadMagicError, checkAborted, ScanError, serializeError } from '../../../engine/errors.js';
+import { DEFAULT_LIMITS } from '../../../engine/limits.js';
+import type { Package } from '../../../engine/model/package.js';
+import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { probeBdb, readBdbRpmdb } from './bdb.js';
+import { probeNdb, readNdbRpmdb } from './ndb.js';
+import { rpmRecordToPackage } from './package.js';
+import { decodeRpmPackage } from './record.js';
+import { probeSqlite, readSqliteRpmdb } from './sqlite.js';
+import type { RpmDbRead } from './types.js';
+
+export { rpmManifestCataloger } from './manifest.js';
+
+export const id = 'pkgdb/rpm';
+export const displayName = 'rpm database (sqlite, Berkeley DB hash, ndb)';
+export const version = 1;
+export const specUrls = [
+  'https://rpm-software-management.github.io/rpm/manual/format_header.html',
+  'https://github.com/rpm-software-management/rpm/blob/master/lib/backend/ndb/rpmpkg.c',
+  'https://github.com/rpm-software-management/rpm/blob/master/lib/backend/sqlite.c',
+  'https://github.com/berkeleydb/libdb/blob/master/src/dbinc/db_page.h',
+] as const;
+
+export type RpmDbFormat = 'sqlite' | 'bdb' | 'ndb';
+
+/** Content-based detection; BadMagicError when the bytes are none of rpm's databases. */
+export function detectRpmDbFormat(bytes: Buffer): RpmDbFormat {
+  if (probeSqlite(bytes)) return 'sqlite';
+  if (probeNdb(bytes)) return 'ndb';
+  if (probeBdb(bytes)) return 'bdb';
+  throw new BadMagicError(
+    { format: 'rpm/db', struct: 'file', offset: 0 },
+    bytes.subarray(0, 16).toString('hex'),
+    'SQLite, Berkeley DB hash or ndb magic',
+  );
+}
+
+export function readRpmDb(
+  bytes: Buffer,
+  limits: CatalogContext['limits'] = { ...DEFAULT_LIMITS },
+  signal?: AbortSignal,
+): RpmDbRead & { format: RpmDbFormat } {
+  const format = detectRpmDbFormat(bytes);
+  switch (format) {
+    case 'sqlite':
+      return { format, ...readSqliteRpmdb(bytes, limits) };
+    case 'ndb':
+      return { format, ...readNdbRpmdb(bytes, limits, signal) };
+    case 'bdb':
+      return { format, ...readBdbRpmdb(bytes, limits, signal) };
+  }
+}
+
+export interface RpmCatalogResult extends CatalogResult {
+  format: RpmDbFormat;
+  /** Imported signing keys (`gpg-pubkey-<keyid>-<date>`), kept apart from software packages. */
+  gpgPubkeys: Package[];
+}
+
+export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Promise<RpmCatalogResult> {
+  const read = readRpmDb(file.bytes, ctx.limits, ctx.signal);
+  const out: RpmCatalogResult = { format: read.format, packages: [], gpgPubkeys: [], errors: [] };
+  for (const e of read.errors) out.errors.push({ path: file.path, error: serializeError(e) });
+  const fmt = `rpm/${read.format}`;
+  for (const r of read.records) {
+    checkAborted(ctx.signal);
+    try {
+      const rec = decodeRpmPackage(r.blob, { base: r.offset, format: fmt, limits: ctx.limits });
+      const pkg = rpmRecordToPackage(rec, { foundBy: id, path: file.path, os: ctx.os });
+      if (rec.name === 'gpg-pubkey') {
+        pkg.metadata = { ...pkg.metadata, pseudoPackage: 'gpg-pubkey', instance: r.key };
+        out.gpgPubkeys.push(pkg);
+      } else {
+        out.packages.push(pkg);
+      }
+    } catch (err) {
+      if (!(err instanceof ScanError) || err.code === 'aborted') throw err;
+      out.errors.push({
+        path: file.path,
+        error: serializeError(new ScanError(err.code, `header ${r.key}: ${err.message}`, { cause: err })),
+      });
+    }
+  }
+  return out;
+}
+
+const DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
+const FILES = ['rpmdb.sqlite', 'Packages', 'Packages.db'];
+
+export const rpmCataloger: Cataloger = {
+  id,
+  displayName,
+  kind: 'os',
+  version,
+  specUrls,
+  paths: DIRS.flatMap((d) => FILES.map((f) => `${d}/${f}`)),
+  // Berkeley DB Packages files of big RHEL hosts exceed the 100 MiB dpkg-sized default.
+  maxBytes: DEFAULT_LIMITS.MAX_RPMDB_BYTES,
+  catalog: catalogRpmDb,
+};
