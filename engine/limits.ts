@@ -47,6 +47,8 @@ export const DEFAULT_LIMITS = {
   MAX_SYMLINK_BYTES: 4096,
   /** Default cap for FileSystem.readFile when the caller gives none. */
   DEFAULT_READ_FILE_BYTES: 64 * MiB,
+  /** One per-package metadata file beside a package DB (dpkg info/<pkg>.md5sums, /usr/share/doc/<pkg>/copyright). */
+  MAX_PKG_INFO_FILE_BYTES: 16 * MiB,
   /** Small config files (os-release and friends). */
   MAX_CONFIG_FILE_BYTES: 1 * MiB,
   /** Time budget for one file's parse: the last line of defence, not the fix. */
