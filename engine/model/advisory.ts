@@ -56,6 +56,11 @@ export interface AffectedPackage {
   versions: string[];
   /** Per-package severity override (OSV ecosystem_specific / Debian urgency per release). */
   vendorSeverity?: string;
+  /**
+   * The vendor's own status word when it qualifies the entry (Debian tracker `undetermined`,
+   * `end-of-life`): affected as far as we know, shown on the finding.
+   */
+  vendorStatus?: string;
 }
 
 /** What the matcher needs from the store. */

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importPath } from '../../../engine/vulndb/ingest/index.js';
+import { forEachZipEntry } from '../../../engine/vulndb/ingest/read.js';
+import { SCHEMA_VERSION } from '../../../engine/vulndb/schema.js';
+import { ageWarning, defaultDbPath, VulnStore, withWritableStore } from '../../../engine/vulndb/store.js';
+import { buildZip } from './builders.js';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'vulndb-store-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const osvRecord = (id: string, name: string, fixed: string) =>
+  JSON.stringify({
+    id,
+    modified: '2024-01-01T00:00:00Z',
+    aliases: [`CVE-2024-${id.slice(-4)}`],
+    severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+    affected: [
+      {
+        package: { ecosystem: 'npm', name },
+        ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }],
+      },
+    ],
+  });
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+describe('engine/vulndb/store', () => {
+  it('atomic swap: a failed import leaves the old database byte-identical and no temp file behind', async () => {
+    const dir = join(tmp, 'swap');
+    rmSync(dir, { recursive: true, force: true });
+    const db = join(dir, 'vulndb.sqlite');
+    const good = join(tmp, 'GHSA-good-0001.json');
+    writeFileSync(good, osvRecord('GHSA-good-0001', 'left-pad', '1.3.0'));
+    await withWritableStore(db, (w) => importPath(w, good));
+    const before = sha(db);
+    const bad = join(tmp, 'GHSA-bad-0002.json');
+    writeFileSync(bad, `${osvRecord('GHSA-bad-0002', 'x', '1').slice(0, 60)}`); // truncated JSON
+    await expect(withWritableStore(db, (w) => importPath(w, bad))).rejects.toThrow();
+    expect(sha(db)).toBe(before);
+    expect(readdirSync(dir)).toEqual(['vulndb.sqlite']);
+    const store = VulnStore.openReadOnly(db);
+    try {
+      expect(store.affected('npm', 'left-pad').map((h) => h.advisory.id)).toEqual(['GHSA-good-0001']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('an error inside the callback after records were written also rolls back the swap', async () => {
+    const db = join(tmp, 'cb.sqlite');
+    const good = join(tmp, 'GHSA-cb-0003.json');
+    writeFileSync(good, osvRecord('GHSA-cb-0003', 'a', '1.0.0'));
+    await withWritableStore(db, (w) => importPath(w, good));
+    const before = sha(db);
+    await expect(
+      withWritableStore(db, async (w) => {
+        await importPath(w, good);
+        throw new Error('network dropped');
+      }),
+    ).rejects.toThrow('network dropped');
+    expect(sha(db)).toBe(before);
+  });
+
+  it('read-only store refuses other schema versions and missing files with stable codes', () => {
+    const db = join(tmp, 'old.sqlite');
+    const raw = new Database(db);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => VulnStore.openReadOnly(db)).toThrow(
+      expect.objectContaining({ code: 'vulndb-schema-mismatch' }),
+    );
+    expect(() => VulnStore.openReadOnly(join(tmp, 'nope.sqlite'))).toThrow(
+      expect.objectContaining({ code: 'vulndb-missing' }),
+    );
+  });
+
+  it('read-only connections cannot write', async () => {
+    const db = join(tmp, 'ro.sqlite');
+    await withWritableStore(db, async () => undefined);
+    const store = VulnStore.openReadOnly(db);
+    try {
+      expect(() => store.db.exec('DELETE FROM advisories')).toThrow(/readonly/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it.each([
+    { ageDays: 0.5, max: 1, warns: false },
+    { ageDays: 1, max: 1, warns: false },
+    { ageDays: 1.01, max: 1, warns: true },
+    { ageDays: 30, max: 7, warns: true },
+  ])('ageWarning: $ageDays days old, limit $max → warns $warns', async ({ ageDays, max, warns }) => {
+    const built = new Date('2025-01-01T00:00:00Z');
+    const db = join(tmp, `age-${ageDays}.sqlite`);
+    await withWritableStore(db, async () => undefined, { clock: () => built, fresh: true });
+    const store = VulnStore.openReadOnly(db);
+    try {
+      const now = new Date(built.getTime() + ageDays * 86_400_000);
+      const w = ageWarning(store, max, now);
+      expect(w !== undefined).toBe(warns);
+      if (w) expect(w).toMatch(/snapscan db update/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('defaultDbPath: $SNAPSCAN_DB wins, else ~/.cache/snapscan/vulndb.sqlite', () => {
+    expect(defaultDbPath({ SNAPSCAN_DB: '/x/y.sqlite' })).toBe('/x/y.sqlite');
+    expect(defaultDbPath({ HOME: '/home/u' })).toMatch(/\.cache\/snapscan\/vulndb\.sqlite$/);
+  });
+});
+
+describe('engine/vulndb/ingest/read zip limits', () => {
+  it('rejects an entry whose inflated size differs from its declared size', async () => {
+    const p = join(tmp, 'liar.zip');
+    writeFileSync(p, buildZip([{ name: 'GO-1.json', data: Buffer.alloc(5000, 0x20), lieAboutSize: 10 }]));
+    await expect(forEachZipEntry(p, () => undefined)).rejects.toThrow();
+  });
+
+  it('reads every entry of a good zip in order', async () => {
+    const p = join(tmp, 'ok.zip');
+    writeFileSync(
+      p,
+      buildZip([
+        { name: 'a.json', data: Buffer.from('1') },
+        { name: 'dir/b.json', data: Buffer.from('22') },
+      ]),
+    );
+    const seen: string[] = [];
+    const n = await forEachZipEntry(p, (name, data) => seen.push(`${name}:${data.length}`));
+    expect(n).toBe(2);
+    expect(seen).toEqual(['a.json:1', 'dir/b.json:2']);
+  });
+});
