@@ -1,0 +1,198 @@
+/**
+ * dpkg status database (dpkg(1) "FILES", deb-control(5) for the fields):
+ *
+ *   /var/lib/dpkg/status          one stanza per package dpkg knows, installed or not
+ *   /var/lib/dpkg/status.d/<pkg>  distroless images (bazel rules_distroless): one file per package,
+ *                                 no Status field (everything listed is installed)
+ *
+ * Status is "<want> <error-flag> <state>" (dpkg-query(1)). A package's files are on disk when the
+ * state is installed, half-configured, unpacked, triggers-awaited or triggers-pending; not when it
+ * is not-installed, config-files (removed, only conffiles left) or half-installed. Entries with no
+ * version are kept (distroless files have them; the matcher reports such a package as unknown).
+ */
+import { BadMagicError, CorruptError, type ScanError } from '../../../engine/errors.js';
+import { parseDeb822, type Stanza } from './deb822.js';
+
+export interface DpkgConffile {
+  path: string;
+  /** md5 hex, or `newconffile` while dpkg is installing it. */
+  md5: string;
+  /** `obsolete`, `remove-on-upgrade`. */
+  flags?: string[];
+}
+
+export interface DpkgEntry {
+  package: string;
+  /** Raw Status field (absent in status.d files). */
+  status?: string;
+  version: string;
+  architecture?: string;
+  /** Source package name, only when a Source field is present. */
+  source?: string;
+  /** Source version, only when the Source field carries "(version)". */
+  sourceVersion?: string;
+  maintainer?: string;
+  /** KiB as dpkg writes it (see parseInstalledSize for non-numeric values). */
+  installedSize?: number;
+  description?: string;
+  multiArch?: string;
+  homepage?: string;
+  provides: string[];
+  depends: string[];
+  preDepends: string[];
+  conffiles: DpkgConffile[];
+  /** Byte offset of the stanza in the file. */
+  offset: number;
+}
+
+export interface DpkgStatusResult {
+  entries: DpkgEntry[];
+  errors: ScanError[];
+}
+
+export interface DpkgStatusOptions {
+  format?: string;
+  /** status.d file: a stanza without Status is an installed package. */
+  distroless?: boolean;
+  maxLineBytes: number;
+  maxPackages: number;
+  signal?: AbortSignal;
+}
+
+/** Third word of Status for which the package's files are present. */
+const ON_DISK_STATES = new Set([
+  'installed',
+  'half-configured',
+  'unpacked',
+  'triggers-awaited',
+  'triggers-pending',
+]);
+
+const SOURCE_RE = /^(\S+)(?:\s+\((.*)\))?\s*$/;
+
+/** Fields only vcpkg writes in its own "status" file (claircore rejects such files the same way). */
+const VCPKG_FIELDS = ['abi', 'feature', 'default-features'];
+
+export function parseDpkgStatus(bytes: Buffer, opts: DpkgStatusOptions): DpkgStatusResult {
+  const format = opts.format ?? 'dpkg/status';
+  const { stanzas, errors } = parseDeb822(bytes, {
+    format,
+    maxLineBytes: opts.maxLineBytes,
+    maxStanzas: opts.maxPackages,
+    signal: opts.signal,
+  });
+  const vcpkg = stanzas.find(
+    (s) => VCPKG_FIELDS.some((f) => s.fields.has(f)) || s.fields.get('type') === 'Port',
+  );
+  if (vcpkg) {
+    const field = VCPKG_FIELDS.find((f) => vcpkg.fields.has(f)) ?? 'type';
+    return {
+      entries: [],
+      errors: [
+        new BadMagicError(
+          { format, struct: `stanza at line ${vcpkg.line}`, offset: vcpkg.offset, field },
+          'present',
+          'absent (a vcpkg status file, not a dpkg database)',
+        ),
+      ],
+    };
+  }
+  const entries: DpkgEntry[] = [];
+  for (const s of stanzas) {
+    const r = toEntry(s, format, opts.distroless ?? false);
+    if (r instanceof Error) errors.push(r);
+    else if (r) entries.push(r);
+  }
+  return { entries, errors };
+}
+
+function toEntry(s: Stanza, format: string, distroless: boolean): DpkgEntry | ScanError | undefined {
+  const f = s.fields;
+  const loc = (field: string) => ({ format, struct: `stanza at line ${s.line}`, offset: s.offset, field });
+  const name = f.get('package') ?? '';
+  if (name === '') return new CorruptError(loc('Package'), '""', 'is', 'required');
+  const status = f.get('status');
+  if (status !== undefined) {
+    const words = status.split(/\s+/);
+    if (words.length !== 3)
+      return new CorruptError(loc('Status'), JSON.stringify(status), 'is not', '"want flag state"');
+    if (!ON_DISK_STATES.has(words[2]!)) return undefined;
+  } else if (!distroless) {
+    // In /var/lib/dpkg/status every real entry has a Status; one without is a leftover, not a package.
+    return undefined;
+  }
+  const e: DpkgEntry = {
+    package: name,
+    version: f.get('version') ?? '',
+    provides: splitList(f.get('provides')),
+    depends: splitList(f.get('depends')),
+    preDepends: splitList(f.get('pre-depends')),
+    conffiles: [],
+    offset: s.offset,
+  };
+  if (status !== undefined) e.status = status;
+  const set = <K extends keyof DpkgEntry>(k: K, v: DpkgEntry[K] | undefined) => {
+    if (v !== undefined && v !== '') e[k] = v;
+  };
+  set('architecture', f.get('architecture'));
+  set('maintainer', f.get('maintainer'));
+  set('description', f.get('description'));
+  set('multiArch', f.get('multi-arch'));
+  set('homepage', f.get('homepage'));
+  const source = f.get('source');
+  if (source) {
+    const m = SOURCE_RE.exec(source);
+    if (!m) return new CorruptError(loc('Source'), JSON.stringify(source), 'is not', '"name [(version)]"');
+    e.source = m[1]!;
+    if (m[2]) e.sourceVersion = m[2].trim();
+  }
+  const size = f.get('installed-size');
+  if (size) {
+    const n = parseInstalledSize(size);
+    if (n === undefined)
+      return new CorruptError(loc('Installed-Size'), JSON.stringify(size), 'is not', 'a size');
+    e.installedSize = n;
+  }
+  const conf = f.get('conffiles');
+  if (conf) e.conffiles = parseConffilesField(conf);
+  return e;
+}
+
+/** Comma-separated relation list (Depends, Provides…): alternatives `a | b` stay one element. */
+export function splitList(v: string | undefined): string[] {
+  if (!v) return [];
+  return v
+    .split(',')
+    .map((x) => x.replace(/\s+/g, ' ').trim())
+    .filter((x) => x !== '');
+}
+
+/**
+ * Installed-Size is an integer number of KiB. A value with a unit ("4KB", seen in hand-made
+ * distroless files) is read the way syft does (humanize.ParseBytes: SI "KB" = 1000, IEC "KiB" =
+ * 1024) and the resulting number kept as is, so both tools report the same figure.
+ */
+export function parseInstalledSize(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  if (unit === '' || unit === 'b') return Number.isSafeInteger(n) ? n : Math.floor(n);
+  const pow = { k: 1, m: 2, g: 3, t: 4 }[unit[0] as 'k' | 'm' | 'g' | 't'];
+  const base = unit.includes('i') ? 1024 : 1000;
+  const out = Math.floor(n * base ** pow);
+  return Number.isSafeInteger(out) ? out : undefined;
+}
+
+/** Conffiles field: one " <path> <md5> [obsolete] [remove-on-upgrade]" per continuation line. */
+export function parseConffilesField(v: string): DpkgConffile[] {
+  const out: DpkgConffile[] = [];
+  for (const raw of v.split('\n')) {
+    const parts = raw.trim().split(/\s+/);
+    if (parts.length < 2 || !parts[0]!.startsWith('/')) continue;
+    const c: DpkgConffile = { path: parts[0]!, md5: parts[1]! };
+    if (parts.length > 2) c.flags = parts.slice(2);
+    out.push(c);
+  }
+  return out;
+}
