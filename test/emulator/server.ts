@@ -765,11 +765,10 @@ export class Emulator {
     const start = Number(form.get('NextToken') ?? 0);
     const more = start + max < chosen.length;
     chosen = chosen.slice(start, start + max);
+    // A snapshot stays pending for `pendingDescribes` answers, then shows its final state.
+    const set = chosen.map((s) => this.snapshotXml(s, 'status'));
     for (const s of chosen) s.describes++;
-    return {
-      snapshotSet: chosen.map((s) => this.snapshotXml(s, 'status')),
-      nextToken: more ? String(start + max) : undefined,
-    };
+    return { snapshotSet: set, nextToken: more ? String(start + max) : undefined };
   }
 }
 
