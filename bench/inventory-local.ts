@@ -39,8 +39,12 @@ async function fullWalk(path: string) {
 async function main() {
   const imgs = debianImages();
   if (typeof imgs === 'string') throw new Error(imgs);
-  const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ext4-4k.img', 'gpt-cloud.img', 'ext4-1k.img'];
-  console.log('image            what          wall ms   reads   MiB read  512K blocks  packages/entries  peak RSS MiB');
+  const names = process.argv.slice(2).length
+    ? process.argv.slice(2)
+    : ['ext4-4k.img', 'gpt-cloud.img', 'ext4-1k.img'];
+  console.log(
+    'image            what          wall ms   reads   MiB read  512K blocks  packages/entries  peak RSS MiB',
+  );
   for (const name of names) {
     const path = join(imgs.dir, name);
     const src = await RawFileSource.open(path);

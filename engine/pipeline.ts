@@ -12,7 +12,7 @@ import { runOsCatalogers } from '../readers/dispatch.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { detectOs } from '../readers/os/index.js';
-import { readPartitions } from '../readers/partition/probe.js';
+import { allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
 import type { Partition } from '../readers/partition/types.js';
 import { checkAborted, ScanError, serializeError } from './errors.js';
 import type { Inventory, ResourceRef, VolumeReport } from './inventory/types.js';
@@ -71,8 +71,8 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   let parts: Partition[] = [];
   try {
     const table = await readPartitions(source, { signal: opts.signal });
-    parts = table.partitions;
-    for (const w of table.warnings) {
+    parts = listVolumes(table);
+    for (const w of allWarnings(table)) {
       issues.push({
         stage: 'partition',
         location: source.id,

@@ -23,7 +23,7 @@ async function gunzipSparse(src: string, dest: string): Promise<void> {
   try {
     let pos = 0;
     const CHUNK = 64 * 1024;
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     const flush = async (buf: Buffer) => {
       for (let i = 0; i < buf.length; i += CHUNK) {
         const part = buf.subarray(i, Math.min(buf.length, i + CHUNK));

@@ -41,7 +41,7 @@ export function inventoryToCycloneDx(inv: Inventory): string {
     const c = new Models.Component(Enums.ComponentType.Library, p.name, {
       version: p.version,
       bomRef: ref,
-      purl: PackageURL.fromString(p.purl),
+      purl: PackageURL.fromString(p.purl).toString(),
       publisher: p.maintainer ?? p.vendor,
     });
     for (const lic of p.licenses ?? []) c.licenses.add(new Models.NamedLicense(lic));

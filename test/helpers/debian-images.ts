@@ -8,7 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, TEST_CACHE } from './paths.js';
 
-export const DEBIAN_IMAGES = ['ext4-4k.img', 'ext4-1k.img', 'gpt-linux.img', 'gpt-cloud.img', 'mbr-zero.img', 'mbr-boot.img'] as const;
+export const DEBIAN_IMAGES = [
+  'ext4-4k.img',
+  'ext4-1k.img',
+  'gpt-linux.img',
+  'gpt-cloud.img',
+  'mbr-zero.img',
+  'mbr-boot.img',
+] as const;
 
 export interface DebianImages {
   dir: string;
@@ -22,15 +29,18 @@ let cached: DebianImages | string | undefined;
 export function debianImages(): DebianImages | string {
   if (cached) return cached;
   const dir = join(TEST_CACHE, 'debian');
-  const have = (b: string) => spawnSync('sh', ['-c', `command -v ${b} || test -x /usr/sbin/${b}`]).status === 0;
+  const have = (b: string) =>
+    spawnSync('sh', ['-c', `command -v ${b} || test -x /usr/sbin/${b}`]).status === 0;
   for (const tool of ['debootstrap', 'mkfs.ext4', 'sgdisk', 'sfdisk', 'mkfs.vfat', 'dpkg-query']) {
     if (!have(tool)) return (cached = `${tool} is not installed (see .ci/run): Debian image tests skipped`);
   }
-  if (!existsSync(join(dir, 'rootfs', '.complete')) && process.getuid?.() !== 0) {
+  if (!existsSync(join(dir, 'rootfs.complete')) && process.getuid?.() !== 0) {
     return (cached = 'debootstrap needs root and no cached rootfs exists: Debian image tests skipped');
   }
   try {
-    execFileSync('bash', [join(REPO_ROOT, 'test/fixtures/debian/build-images.sh'), dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('bash', [join(REPO_ROOT, 'test/fixtures/debian/build-images.sh'), dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (err) {
     return (cached = `building the Debian images failed (no mirror?): ${(err as { stderr?: Buffer }).stderr?.toString().slice(-400)}`);
   }
