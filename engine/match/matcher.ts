@@ -1,0 +1,343 @@
+/**
+ * The matcher: packages × advisories → matches. Pure: no I/O beyond the AdvisoryLookup it is given,
+ * deterministic output order (input package order, then vulnerability id).
+ *
+ * OSV semantics (https://ossf.github.io/osv-schema/#evaluation):
+ * - `versions`: the installed version equal (by the ecosystem's comparator) to a listed one is affected.
+ * - ECOSYSTEM / SEMVER ranges: events sorted by version (introduced "0" first; at equal versions
+ *   `introduced` before `fixed`/`last_affected`), swept in order: introduced (v >= e) → affected,
+ *   fixed (v >= e) → not, last_affected (v > e) → not. A `limit` bounds the range: v >= limit is
+ *   outside it. GIT ranges cannot be evaluated against a package version (they only count when the
+ *   entry has nothing else: then the outcome is `unknown`).
+ * - withdrawn advisories are ignored.
+ * - aliases merged: one Match per package and vulnerability (the CVE id when the advisory or its
+ *   aliases name one), listing every advisory id that reported it.
+ * - unknown ecosystem, unparsable installed or event version → `status: unknown` with the reason;
+ *   never dropped, never "not affected", never a string comparison.
+ *
+ * Version compared: deb advisories keyed by source package compare the source version when the
+ * inventory knows it (Debian tracker fixed versions are source versions); rpm compares
+ * `epoch:version-release` with a missing epoch = 0.
+ */
+import { ScanError } from '../errors.js';
+import type {
+  Advisory,
+  AdvisoryLookup,
+  AffectedPackage,
+  AffectedRange,
+  RangeEvent,
+} from '../model/advisory.js';
+import type { Match } from '../model/match.js';
+import type { OsInfo } from '../model/os.js';
+import type { Package } from '../model/package.js';
+import { comparatorFor, ecosystemBase, ecosystemSchemes, semverComparatorFor } from '../versioning/api.js';
+import type { Comparator } from '../versioning/types.js';
+import { type LookupKey, lookupKeys, namesAreSource } from './namespace.js';
+
+export interface SkippedPackage {
+  package: Package;
+  reason: string;
+}
+
+export interface MatchResult {
+  matches: Match[];
+  /** Packages no advisory namespace applies to (OS package without a known distro feed, generic type). */
+  skipped: SkippedPackage[];
+  /** Lookups made (for throughput figures). */
+  lookups: number;
+}
+
+type Outcome =
+  | { status: 'affected'; reason: string; fixed?: string }
+  | { status: 'not-affected' }
+  | { status: 'unknown'; reason: string };
+
+function errorText(err: unknown): string {
+  if (err instanceof ScanError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The version string of `pkg` to compare with advisories of this scheme. */
+export function installedVersion(pkg: Package, scheme: string | undefined, bySource: boolean): string {
+  if (scheme === 'deb') return bySource && pkg.sourceVersion ? pkg.sourceVersion : pkg.version;
+  if (scheme === 'rpm') {
+    const hasEpochInVersion = /^\d+:/.test(pkg.version);
+    const epoch = pkg.epoch ?? (hasEpochInVersion ? undefined : 0);
+    if (pkg.upstreamVersion && pkg.release) return `${pkg.epoch ?? 0}:${pkg.upstreamVersion}-${pkg.release}`;
+    return epoch === undefined ? pkg.version : `${epoch}:${pkg.version}`;
+  }
+  return pkg.version;
+}
+
+function eventVersion(e: RangeEvent): { kind: keyof RangeEvent; version: string } | undefined {
+  for (const kind of ['introduced', 'fixed', 'last_affected', 'limit'] as const) {
+    const v = e[kind];
+    if (typeof v === 'string') return { kind, version: v };
+  }
+  return undefined;
+}
+
+const KIND_ORDER: Record<string, number> = { introduced: 0, fixed: 1, last_affected: 1, limit: 2 };
+
+function describeEvents(events: Array<{ kind: string; version: string }>): string {
+  return events.map((e) => `${e.kind} ${e.version}`).join(', ');
+}
+
+/** One range, OSV evaluation. Throws InvalidVersionError for an unparsable event version. */
+export function evaluateRange(range: AffectedRange, installed: string, cmp: Comparator): Outcome {
+  const events = range.events.map(eventVersion).filter((e): e is NonNullable<typeof e> => e !== undefined);
+  const label = `${range.type} [${describeEvents(events)}]`;
+  for (const e of events) {
+    if (e.kind === 'limit' && e.version !== '*' && cmp.compare(installed, e.version) >= 0) {
+      return { status: 'not-affected' };
+    }
+  }
+  const sweep = events.filter((e) => e.kind !== 'limit');
+  const isZero = (e: { kind: string; version: string }) => e.kind === 'introduced' && e.version === '0';
+  sweep.sort((a, b) => {
+    if (isZero(a) || isZero(b)) return isZero(a) === isZero(b) ? 0 : isZero(a) ? -1 : 1;
+    return cmp.compare(a.version, b.version) || KIND_ORDER[a.kind]! - KIND_ORDER[b.kind]!;
+  });
+  let vulnerable = false;
+  let since: string | undefined;
+  let next: { kind: string; version: string } | undefined;
+  for (let i = 0; i < sweep.length; i++) {
+    const e = sweep[i]!;
+    if (e.kind === 'introduced') {
+      if (e.version === '0' || cmp.compare(installed, e.version) >= 0) {
+        vulnerable = true;
+        since = e.version;
+        next = sweep.slice(i + 1).find((x) => x.kind !== 'introduced');
+      }
+    } else if (e.kind === 'fixed') {
+      if (cmp.compare(installed, e.version) >= 0) vulnerable = false;
+    } else if (e.kind === 'last_affected') {
+      if (cmp.compare(installed, e.version) > 0) vulnerable = false;
+    }
+  }
+  if (!vulnerable) return { status: 'not-affected' };
+  if (next?.kind === 'fixed') {
+    return {
+      status: 'affected',
+      reason: `${label}: ${installed} >= introduced ${since} and < fixed ${next.version}`,
+      fixed: next.version,
+    };
+  }
+  if (next?.kind === 'last_affected') {
+    return { status: 'affected', reason: `${label}: ${installed} <= last_affected ${next.version}` };
+  }
+  return { status: 'affected', reason: `${label}: ${installed} >= introduced ${since}, no fix` };
+}
+
+/** One affected entry against one installed version. */
+export function evaluateAffected(affected: AffectedPackage, ecosystem: string, installed: string): Outcome {
+  let cmp: Comparator;
+  try {
+    cmp = comparatorFor(ecosystem);
+  } catch (err) {
+    return { status: 'unknown', reason: errorText(err) };
+  }
+  try {
+    cmp.compare(installed, installed);
+  } catch (err) {
+    return { status: 'unknown', reason: `installed version: ${errorText(err)}` };
+  }
+  for (const v of affected.versions) {
+    let equal: boolean;
+    try {
+      equal = cmp.compare(installed, v) === 0;
+    } catch {
+      // An unparsable listed version can still be the exact string installed.
+      equal = v === installed;
+    }
+    if (equal) return { status: 'affected', reason: `${installed} is listed in the affected versions` };
+  }
+  const hits: Array<{ out: Extract<Outcome, { status: 'affected' }>; rc: Comparator }> = [];
+  const unknowns: string[] = [];
+  let evaluable = affected.versions.length > 0;
+  for (const range of affected.ranges) {
+    if (range.type !== 'ECOSYSTEM' && range.type !== 'SEMVER') continue;
+    evaluable = true;
+    const rc = range.type === 'SEMVER' ? semverComparatorFor(ecosystem) : cmp;
+    try {
+      const out = evaluateRange(range, installed, rc);
+      if (out.status === 'affected') hits.push({ out, rc });
+    } catch (err) {
+      unknowns.push(`${range.type} range: ${errorText(err)}`);
+    }
+  }
+  if (hits.length > 0) {
+    // Several ranges may affect the version: the lowest fix above it is the one to report.
+    let fixed: { v: string; rc: Comparator } | undefined;
+    for (const { out, rc } of hits) {
+      if (out.fixed !== undefined && (fixed === undefined || rc.compare(out.fixed, fixed.v) < 0)) {
+        fixed = { v: out.fixed, rc };
+      }
+    }
+    const reason = hits.map((h) => h.out.reason).join('; ');
+    return fixed ? { status: 'affected', reason, fixed: fixed.v } : { status: 'affected', reason };
+  }
+  if (unknowns.length > 0) return { status: 'unknown', reason: unknowns.join('; ') };
+  if (!evaluable)
+    return { status: 'unknown', reason: 'no ECOSYSTEM/SEMVER range or version list to evaluate' };
+  return { status: 'not-affected' };
+}
+
+const CVE_RE = /^CVE-\d{4}-\d+$/;
+
+/** Vulnerability id(s) per advisory, aliases merged through the advisories found for one package. */
+function vulnerabilityIds(advisories: Advisory[]): Map<string, string[]> {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== undefined && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  const union = (a: string, b: string) => {
+    const ra = find(a);
+    const rb = find(b);
+    // The lexically smaller id becomes the root, so a component's name is deterministic.
+    if (ra < rb) parent.set(rb, ra);
+    else if (rb < ra) parent.set(ra, rb);
+  };
+  for (const a of advisories) {
+    if (!parent.has(a.id)) parent.set(a.id, a.id);
+    for (const alias of a.aliases) {
+      if (!parent.has(alias)) parent.set(alias, alias);
+      union(a.id, alias);
+    }
+  }
+  const componentCves = new Map<string, Set<string>>();
+  for (const node of parent.keys()) {
+    if (!CVE_RE.test(node)) continue;
+    const r = find(node);
+    const s = componentCves.get(r) ?? new Set<string>();
+    componentCves.set(r, s);
+    s.add(node);
+  }
+  const out = new Map<string, string[]>();
+  for (const a of advisories) {
+    const own = [a.id, ...a.aliases].filter((x) => CVE_RE.test(x));
+    if (own.length > 0) {
+      out.set(a.id, [...new Set(own)].sort());
+      continue;
+    }
+    const root = find(a.id);
+    const cves = componentCves.get(root);
+    out.set(a.id, cves ? [...cves].sort() : [root]);
+  }
+  return out;
+}
+
+interface Hit {
+  advisory: Advisory;
+  affected: AffectedPackage;
+  ecosystem: string;
+  scheme: string | undefined;
+  outcome: Exclude<Outcome, { status: 'not-affected' }>;
+}
+
+function lowestFixed(hits: Hit[]): string | undefined {
+  let best: { fixed: string; cmp: Comparator } | undefined;
+  for (const h of hits) {
+    if (h.outcome.status !== 'affected' || h.outcome.fixed === undefined) continue;
+    const cmp = comparatorFor(h.ecosystem);
+    try {
+      if (!best || cmp.compare(h.outcome.fixed, best.fixed) < 0) best = { fixed: h.outcome.fixed, cmp };
+    } catch {
+      // a SEMVER-range fix in a scheme that cannot read it: keep the first one found
+      best ??= { fixed: h.outcome.fixed, cmp };
+    }
+  }
+  return best?.fixed;
+}
+
+/** Matches every package; reports packages no advisory namespace applies to. */
+export function matchDetailed(
+  packages: Package[],
+  os: OsInfo | undefined,
+  lookup: AdvisoryLookup,
+): MatchResult {
+  const matches: Match[] = [];
+  const skipped: SkippedPackage[] = [];
+  let lookups = 0;
+  for (const pkg of packages) {
+    const keys = lookupKeys(pkg, os);
+    if (keys.length === 0) {
+      skipped.push({
+        package: pkg,
+        reason:
+          os || !['deb', 'rpm', 'apk'].includes(pkg.type)
+            ? `no advisory namespace for ${pkg.type} package on ${os ? `${os.family} ${os.versionId ?? os.name}` : 'unknown OS'}`
+            : `no OS identified: ${pkg.type} packages are matched only against their distro's advisories`,
+      });
+      continue;
+    }
+    const hits: Hit[] = [];
+    for (const key of keys) {
+      lookups++;
+      for (const { advisory, affected } of lookup.affected(key.ecosystem, key.name)) {
+        if (advisory.withdrawn) continue;
+        if (!appliesTo(affected, key)) continue;
+        const scheme = ecosystemSchemes.get(ecosystemBase(key.ecosystem));
+        // Entries keyed by source package carry source versions (Debian tracker, DSA/DLA).
+        const bySource = affected.nameIsSource ?? namesAreSource(key.ecosystem);
+        const installed = installedVersion(pkg, scheme, bySource);
+        const outcome = evaluateAffected(affected, key.ecosystem, installed);
+        if (outcome.status === 'not-affected') continue;
+        hits.push({ advisory, affected, ecosystem: key.ecosystem, scheme, outcome });
+      }
+    }
+    if (hits.length === 0) continue;
+    const ids = vulnerabilityIds(hits.map((h) => h.advisory));
+    const groups = new Map<string, Hit[]>();
+    for (const h of hits) {
+      for (const vid of ids.get(h.advisory.id)!) {
+        const g = groups.get(vid) ?? [];
+        groups.set(vid, g);
+        g.push(h);
+      }
+    }
+    for (const vid of [...groups.keys()].sort()) matches.push(toMatch(pkg, vid, groups.get(vid)!));
+  }
+  return { matches, skipped, lookups };
+}
+
+function appliesTo(affected: AffectedPackage, key: LookupKey): boolean {
+  const entryIsSource = affected.nameIsSource ?? namesAreSource(key.ecosystem);
+  return entryIsSource ? key.isSource : key.isBinary;
+}
+
+function toMatch(pkg: Package, vulnerabilityId: string, hits: Hit[]): Match {
+  const advisories = new Map<string, Advisory>();
+  for (const h of hits) advisories.set(h.advisory.id, h.advisory);
+  const advisoryIds = [...advisories.keys()].sort();
+  const affectedHits = hits.filter((h) => h.outcome.status === 'affected');
+  const status = affectedHits.length > 0 ? 'affected' : 'unknown';
+  const reasonHits = status === 'affected' ? affectedHits : hits;
+  const reason = [
+    ...new Set(reasonHits.map((h) => `${h.advisory.id} (${h.ecosystem}): ${h.outcome.reason}`)),
+  ].join(' | ');
+  const m: Match = {
+    package: pkg,
+    vulnerabilityId,
+    advisoryIds,
+    advisories: advisoryIds.map((id) => advisories.get(id)!),
+    affected: hits.map((h) => h.affected),
+    ecosystem: reasonHits[0]!.ecosystem,
+    status,
+    reason,
+  };
+  if (status === 'affected') {
+    // Unfixed in one advisory but fixed in another (e.g. tracker open, DSA fixed): the fix exists.
+    const fixed = lowestFixed(affectedHits);
+    if (fixed !== undefined) m.fixedVersion = fixed;
+  }
+  return m;
+}
+
+/** The contract entry point: matches only (see matchDetailed for skipped packages). */
+export function match(packages: Package[], os: OsInfo | undefined, lookup: AdvisoryLookup): Match[] {
+  return matchDetailed(packages, os, lookup).matches;
+}
