@@ -28,7 +28,11 @@ describe('readers/pkgdb/rpm/header-blob', () => {
         { tag: Tag.VERSION, type: T.STRING, value: '5.1.8' },
         { tag: Tag.RELEASE, type: T.STRING, value: '6.el9' },
         { tag: Tag.EPOCH, type: T.INT32, value: [0] },
-        { tag: Tag.SUMMARY, type: T.I18NSTRING, value: ['The GNU Bourne Again shell', 'Die GNU Bourne Again Shell'] },
+        {
+          tag: Tag.SUMMARY,
+          type: T.I18NSTRING,
+          value: ['The GNU Bourne Again shell', 'Die GNU Bourne Again Shell'],
+        },
         { tag: Tag.ARCH, type: T.STRING, value: 'x86_64' },
         { tag: Tag.LICENSE, type: T.STRING, value: 'GPLv3+' },
         { tag: Tag.VENDOR, type: T.STRING, value: 'Red Hat, Inc.' },
@@ -95,16 +99,32 @@ describe('readers/pkgdb/rpm/header-blob', () => {
   const dlOf = (b: Buffer) => b.readUInt32BE(4);
 
   it.each([
-    { name: 'entry count huge (0xffffffff)', bytes: patch((b) => b.writeUInt32BE(0xffffffff, 0)), code: 'limit-exceeded' },
+    {
+      name: 'entry count huge (0xffffffff)',
+      bytes: patch((b) => b.writeUInt32BE(0xffffffff, 0)),
+      code: 'limit-exceeded',
+    },
     { name: 'entry count past the blob', bytes: patch((b) => b.writeUInt32BE(5000, 0)), code: 'truncated' },
     { name: 'data length huge', bytes: patch((b) => b.writeUInt32BE(0x7fffffff, 4)), code: 'limit-exceeded' },
     { name: 'no entries', bytes: Buffer.from('0000000000000000', 'hex'), code: 'corrupt' },
     { name: 'shorter than 8 bytes', bytes: Buffer.from('000001', 'hex'), code: 'truncated' },
     { name: 'trailing bytes', bytes: Buffer.concat([good, Buffer.alloc(3)]), code: 'corrupt' },
-    { name: 'offset outside data', bytes: patch((b) => b.writeInt32BE(dlOf(b) + 100, entryAt(1, 'offset'))), code: 'corrupt' },
-    { name: 'negative offset', bytes: patch((b) => b.writeInt32BE(-4, entryAt(1, 'offset'))), code: 'corrupt' },
+    {
+      name: 'offset outside data',
+      bytes: patch((b) => b.writeInt32BE(dlOf(b) + 100, entryAt(1, 'offset'))),
+      code: 'corrupt',
+    },
+    {
+      name: 'negative offset',
+      bytes: patch((b) => b.writeInt32BE(-4, entryAt(1, 'offset'))),
+      code: 'corrupt',
+    },
     { name: 'type 10', bytes: patch((b) => b.writeUInt32BE(10, entryAt(1, 'type'))), code: 'corrupt' },
-    { name: 'STRING with count 2', bytes: patch((b) => b.writeUInt32BE(2, entryAt(1, 'count'))), code: 'corrupt' },
+    {
+      name: 'STRING with count 2',
+      bytes: patch((b) => b.writeUInt32BE(2, entryAt(1, 'count'))),
+      code: 'corrupt',
+    },
     {
       name: 'unterminated string (last string runs to the end)',
       // a BIN entry of 3 non-NUL bytes, then retyped as STRING: no NUL before the end of data
@@ -139,7 +159,11 @@ describe('readers/pkgdb/rpm/header-blob', () => {
       })(),
       code: 'corrupt',
     },
-    { name: 'region tag not BIN/16', bytes: patch((b) => b.writeUInt32BE(15, entryAt(0, 'count'))), code: 'corrupt' },
+    {
+      name: 'region tag not BIN/16',
+      bytes: patch((b) => b.writeUInt32BE(15, entryAt(0, 'count'))),
+      code: 'corrupt',
+    },
     {
       name: 'region trailer offset outside data',
       bytes: patch((b) => b.writeInt32BE(dlOf(b) - 8, entryAt(0, 'offset'))),
@@ -150,7 +174,11 @@ describe('readers/pkgdb/rpm/header-blob', () => {
       bytes: patch((b) => b.writeInt32BE(-16 * 1000, b.length - 8)),
       code: 'corrupt',
     },
-    { name: 'region trailer with another tag', bytes: patch((b) => b.writeInt32BE(62, b.length - 16)), code: 'corrupt' },
+    {
+      name: 'region trailer with another tag',
+      bytes: patch((b) => b.writeInt32BE(62, b.length - 16)),
+      code: 'corrupt',
+    },
   ])('$name → $code', ({ bytes, code, patchType }) => {
     const b = Buffer.from(bytes);
     if (patchType) b.writeUInt32BE(T.STRING, entryAt(0, 'type'));
@@ -178,14 +206,24 @@ describe('readers/pkgdb/rpm/header-blob', () => {
         { tag: Tag.DIRINDEXES, type: T.INT32, value: [0] },
       ],
     },
-    { name: 'INT64 size beyond 2^53', entries: [{ tag: Tag.NAME, type: T.STRING, value: 'x' }, { tag: Tag.LONGSIZE, type: T.INT64, value: [1n << 60n] }] },
+    {
+      name: 'INT64 size beyond 2^53',
+      entries: [
+        { tag: Tag.NAME, type: T.STRING, value: 'x' },
+        { tag: Tag.LONGSIZE, type: T.INT64, value: [1n << 60n] },
+      ],
+    },
   ])('package record: $name → corrupt', ({ entries }) => {
     expect(codeOf(() => decodeRpmPackage(buildHeaderBlob(entries, { region: true })))).toBe('corrupt');
   });
 
   it('a 65535-entry header of one-byte strings is validated quickly (linear NUL scan)', () => {
     const n = 0xffff;
-    const values = Array.from({ length: n - 1 }, () => ({ tag: 5000, type: T.STRING_ARRAY, value: ['', ''] }));
+    const values = Array.from({ length: n - 1 }, () => ({
+      tag: 5000,
+      type: T.STRING_ARRAY,
+      value: ['', ''],
+    }));
     const blob = buildHeaderBlob([{ tag: Tag.NAME, type: T.STRING, value: 'big' }, ...values]);
     const t0 = performance.now();
     expect(decodeRpmPackage(blob).name).toBe('big');
@@ -206,14 +244,24 @@ describe('readers/pkgdb/rpm/pgp', () => {
     ]);
     const pkt = Buffer.concat([Buffer.from([0x89, 0, body.length]), body]); // old format, 2-byte length
     const s = decodePgpSignature(pkt);
-    expect(s).toEqual({ version: 4, pubkeyAlgo: 'RSA', hashAlgo: 'SHA256', created: 0x61f25f93, keyId: '0cd9fed33135ce90' });
+    expect(s).toEqual({
+      version: 4,
+      pubkeyAlgo: 'RSA',
+      hashAlgo: 'SHA256',
+      created: 0x61f25f93,
+      keyId: '0cd9fed33135ce90',
+    });
     expect(formatPgpSignature(s)).toBe('RSA/SHA256, Thu Jan 27 09:02:11 2022, Key ID 0cd9fed33135ce90');
   });
 
   it.each([
     { name: 'not a packet', bytes: Buffer.from([0x00, 1, 2]), code: 'corrupt' },
     { name: 'not a signature packet', bytes: Buffer.from([0x99, 0, 1, 4]), code: 'corrupt' },
-    { name: 'subpacket area past the packet', bytes: Buffer.from([0x88, 8, 4, 0, 1, 8, 0xff, 0xff, 0, 0]), code: 'truncated' },
+    {
+      name: 'subpacket area past the packet',
+      bytes: Buffer.from([0x88, 8, 4, 0, 1, 8, 0xff, 0xff, 0, 0]),
+      code: 'truncated',
+    },
     { name: 'version 7', bytes: Buffer.from([0x88, 2, 7, 0]), code: 'unsupported' },
   ])('$name → $code', ({ bytes, code }) => {
     expect(codeOf(() => decodePgpSignature(bytes))).toBe(code);

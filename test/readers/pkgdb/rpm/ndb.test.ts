@@ -55,7 +55,11 @@ describe('readers/pkgdb/rpm/ndb', () => {
   it.each([
     { name: 'bad header magic', patch: (b: Buffer) => b.write('XpmP', 0, 'latin1'), code: 'bad-magic' },
     { name: 'version 1', patch: (b: Buffer) => b.writeUInt32LE(1, 4), code: 'unsupported' },
-    { name: 'slot pages beyond the file', patch: (b: Buffer) => b.writeUInt32LE(0x100000, 12), code: 'truncated' },
+    {
+      name: 'slot pages beyond the file',
+      patch: (b: Buffer) => b.writeUInt32LE(0x100000, 12),
+      code: 'truncated',
+    },
     { name: 'zero slot pages', patch: (b: Buffer) => b.writeUInt32LE(0, 12), code: 'corrupt' },
   ])('file: $name → throws $code', ({ patch, code }) => {
     const b = two();
@@ -64,15 +68,47 @@ describe('readers/pkgdb/rpm/ndb', () => {
   });
 
   it.each([
-    { name: 'slot outside the file', patch: (b: Buffer) => b.writeUInt32LE(0x0fffffff, slot(0) + 8), code: 'corrupt' },
-    { name: 'blob count past the file end', patch: (b: Buffer) => b.writeUInt32LE(0xffffff, slot(0) + 12), code: 'corrupt' },
-    { name: 'slot inside the slot pages', patch: (b: Buffer) => b.writeUInt32LE(3, slot(0) + 8), code: 'corrupt' },
+    {
+      name: 'slot outside the file',
+      patch: (b: Buffer) => b.writeUInt32LE(0x0fffffff, slot(0) + 8),
+      code: 'corrupt',
+    },
+    {
+      name: 'blob count past the file end',
+      patch: (b: Buffer) => b.writeUInt32LE(0xffffff, slot(0) + 12),
+      code: 'corrupt',
+    },
+    {
+      name: 'slot inside the slot pages',
+      patch: (b: Buffer) => b.writeUInt32LE(3, slot(0) + 8),
+      code: 'corrupt',
+    },
     { name: 'bad slot magic', patch: (b: Buffer) => b.write('Xlot', slot(0), 'latin1'), code: 'bad-magic' },
-    { name: 'pkgidx 0 in a used slot', patch: (b: Buffer) => b.writeUInt32LE(0, slot(0) + 4), code: 'corrupt' },
-    { name: 'bad blob head magic', patch: (b: Buffer) => b.write('XlbS', blobStart(b, 0), 'latin1'), code: 'bad-magic' },
-    { name: 'blob pkgidx differs from slot', patch: (b: Buffer) => b.writeUInt32LE(9, blobStart(b, 0) + 4), code: 'corrupt' },
-    { name: 'bloblen disagrees with blkcnt', patch: (b: Buffer) => b.writeUInt32LE(5, blobStart(b, 0) + 12), code: 'corrupt' },
-    { name: 'bloblen huge', patch: (b: Buffer) => b.writeUInt32LE(0xfffffff0, blobStart(b, 0) + 12), code: 'limit-exceeded' },
+    {
+      name: 'pkgidx 0 in a used slot',
+      patch: (b: Buffer) => b.writeUInt32LE(0, slot(0) + 4),
+      code: 'corrupt',
+    },
+    {
+      name: 'bad blob head magic',
+      patch: (b: Buffer) => b.write('XlbS', blobStart(b, 0), 'latin1'),
+      code: 'bad-magic',
+    },
+    {
+      name: 'blob pkgidx differs from slot',
+      patch: (b: Buffer) => b.writeUInt32LE(9, blobStart(b, 0) + 4),
+      code: 'corrupt',
+    },
+    {
+      name: 'bloblen disagrees with blkcnt',
+      patch: (b: Buffer) => b.writeUInt32LE(5, blobStart(b, 0) + 12),
+      code: 'corrupt',
+    },
+    {
+      name: 'bloblen huge',
+      patch: (b: Buffer) => b.writeUInt32LE(0xfffffff0, blobStart(b, 0) + 12),
+      code: 'limit-exceeded',
+    },
     {
       name: 'bad tail magic',
       patch: (b: Buffer) => b.write('XlbE', blobStart(b, 1) - 4, 'latin1'),
