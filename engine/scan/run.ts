@@ -1,0 +1,220 @@
+/**
+ * Runs scans of several targets at once: local images, completed snapshots, and instances (whose
+ * volumes are snapshotted, tagged at creation, scanned, and deleted in `finally` — also on
+ * SIGINT/SIGTERM). Reading and parsing happen in piscina workers (workers/scan.worker.ts); the main
+ * thread only orchestrates. An instance's volumes come back as one inventory whose volumes and
+ * package locations name the EBS volume they came from.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { Piscina } from 'piscina';
+import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
+import { createEc2Client, createStsClient } from '../../scheduler/aws.js';
+import { type InstanceSnapshot, withInstanceSnapshots } from '../../scheduler/lifecycle/index.js';
+import type { ScanTask, ScanTaskResult } from '../../workers/scan.worker.js';
+import { deserializeError, type ScanError } from '../errors.js';
+import type { Inventory, ResourceRef } from '../inventory/types.js';
+import type { PackageKind } from '../pipeline.js';
+
+export interface ScanRequest {
+  images?: string[];
+  snapshots?: string[];
+  instances?: string[];
+  aws?: Omit<AwsClientOptions, 'credentials'>;
+  packages?: PackageKind[];
+  /** Targets scanned at once (worker threads). */
+  concurrency?: number;
+  /** EBS requests in flight per snapshot. */
+  ebsConcurrency?: number;
+  runId?: string;
+  /** Lifetime of created snapshots (their snapscan:expires-at). */
+  snapshotTtlMs?: number;
+  snapshotWait?: { timeoutMs?: number; pollIntervalMs?: number };
+  now?: () => Date;
+  onProgress?: (msg: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface TargetResult {
+  target: string;
+  inventory?: Inventory;
+  error?: ScanError;
+  /** Snapshots created for it and whether they were deleted. */
+  snapshots?: { created: string[]; deleted: string[]; failed: string[] };
+}
+
+function workerPool(maxThreads: number): Piscina {
+  return new Piscina({
+    filename: new URL('../../workers/scan.worker.ts', import.meta.url).href,
+    // Workers run the TypeScript sources through tsx, like the CLI (no build step).
+    execArgv: ['--import', 'tsx'],
+    minThreads: 1,
+    maxThreads: Math.max(1, maxThreads),
+    idleTimeout: 1000,
+  });
+}
+
+/** Merges the per-volume inventories of one instance into one. */
+function mergeInstance(
+  instanceId: string,
+  parts: Array<{ snap: InstanceSnapshot; inv: Inventory }>,
+  base: ResourceRef,
+): Inventory {
+  const first = parts[0]!.inv;
+  const inv: Inventory = {
+    ...first,
+    resource: { ...base, type: 'instance', id: instanceId },
+    volumes: parts.flatMap((p) => p.inv.volumes),
+    packages: parts.flatMap((p) => p.inv.packages),
+    status: {
+      state: parts.some((p) => p.inv.status.state === 'failed')
+        ? 'failed'
+        : parts.some((p) => p.inv.status.state === 'partial')
+          ? 'partial'
+          : 'ok',
+      issues: parts.flatMap((p) =>
+        p.inv.status.issues.map((i) => ({ ...i, location: `${p.snap.volumeId}:${i.location}` })),
+      ),
+    },
+    stats: { reads: 0, bytesRead: 0, distinctBlocks: 0, wallMs: 0 },
+  };
+  const os = parts.map((p) => p.inv.os).find(Boolean);
+  if (os) inv.os = os;
+  for (const p of parts) {
+    inv.stats.reads += p.inv.stats.reads;
+    inv.stats.bytesRead += p.inv.stats.bytesRead;
+    inv.stats.distinctBlocks += p.inv.stats.distinctBlocks;
+    inv.stats.wallMs = Math.max(inv.stats.wallMs, p.inv.stats.wallMs);
+    if (p.inv.stats.ebs) {
+      inv.stats.ebs ??= {};
+      for (const [k, v] of Object.entries(p.inv.stats.ebs)) inv.stats.ebs[k] = (inv.stats.ebs[k] ?? 0) + v;
+    }
+  }
+  return inv;
+}
+
+export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
+  const progress = req.onProgress ?? (() => {});
+  const packages = req.packages ?? ['os', 'lang'];
+  const now = req.now?.().toISOString();
+  const runId = req.runId ?? randomUUID();
+  const aws = req.aws ?? {};
+  const total = (req.images?.length ?? 0) + (req.snapshots?.length ?? 0) + (req.instances?.length ?? 0);
+  const pool = workerPool(Math.min(req.concurrency ?? 4, Math.max(1, total)));
+  let accountId: string | undefined;
+  if ((req.snapshots?.length ?? 0) + (req.instances?.length ?? 0) > 0) {
+    try {
+      const sts = createStsClient(aws);
+      accountId = (await sts.send(new GetCallerIdentityCommand({}))).Account;
+      sts.destroy();
+    } catch {
+      // The account id only labels results; a scan without sts:GetCallerIdentity still runs.
+    }
+  }
+  const base: Partial<ResourceRef> = {
+    ...(accountId ? { accountId } : {}),
+    ...(aws.region ? { region: aws.region } : {}),
+  };
+  const runTask = async (task: ScanTask): Promise<Inventory> => {
+    const res = (await pool.run(task, { signal: req.signal ?? null })) as ScanTaskResult;
+    if (!res.ok) throw deserializeError(res.error);
+    return res.inventory;
+  };
+  const snapshotTarget = (snapshotId: string) => ({
+    kind: 'snapshot' as const,
+    snapshotId,
+    aws,
+    ...(req.ebsConcurrency ? { concurrency: req.ebsConcurrency } : {}),
+  });
+  const jobs: Array<Promise<TargetResult>> = [];
+  for (const path of req.images ?? []) {
+    jobs.push(
+      runTask({
+        target: { kind: 'image', path },
+        resource: { type: 'image', id: path },
+        packages,
+        ...(now ? { now } : {}),
+      }).then(
+        (inventory) => ({ target: path, inventory }),
+        (error: ScanError) => ({ target: path, error }),
+      ),
+    );
+  }
+  for (const id of req.snapshots ?? []) {
+    jobs.push(
+      runTask({
+        target: snapshotTarget(id),
+        resource: { ...base, type: 'snapshot', id },
+        packages,
+        ...(now ? { now } : {}),
+      }).then(
+        (inventory) => ({ target: id, inventory }),
+        (error: ScanError) => ({ target: id, error }),
+      ),
+    );
+  }
+  const ec2 = (req.instances?.length ?? 0) > 0 ? createEc2Client(aws) : undefined;
+  for (const instanceId of req.instances ?? []) {
+    const result: TargetResult = { target: instanceId, snapshots: { created: [], deleted: [], failed: [] } };
+    jobs.push(
+      withInstanceSnapshots(
+        ec2!,
+        instanceId,
+        {
+          runId,
+          ...(req.snapshotTtlMs ? { ttlMs: req.snapshotTtlMs } : {}),
+          ...(req.now ? { now: req.now } : {}),
+          wait: {
+            ...req.snapshotWait,
+            ...(req.signal ? { signal: req.signal } : {}),
+            onProgress: (ps) =>
+              progress(
+                `${instanceId}: waiting for ${ps.map((p) => `${p.snapshotId} ${p.state} ${p.progress}`).join(', ')}`,
+              ),
+          },
+          onCreated: (snaps) => {
+            result.snapshots!.created = snaps.map((s) => s.snapshotId);
+            progress(`${instanceId}: created ${snaps.length} tagged snapshot(s)`);
+          },
+          onDeleted: (r) => {
+            result.snapshots!.deleted = r.deleted;
+            result.snapshots!.failed = r.failed.map((f) => `${f.snapshotId}: ${f.error}`);
+          },
+        },
+        async (snaps) => {
+          progress(`${instanceId}: scanning ${snaps.length} volume(s)`);
+          const parts = await Promise.all(
+            snaps.map(async (snap) => ({
+              snap,
+              inv: await runTask({
+                target: snapshotTarget(snap.snapshotId),
+                resource: {
+                  ...base,
+                  type: 'instance',
+                  id: instanceId,
+                  volumeId: snap.volumeId,
+                  device: snap.device,
+                },
+                sourceLabel: snap.volumeId,
+                packages,
+                ...(now ? { now } : {}),
+              }),
+            })),
+          );
+          for (const p of parts)
+            for (const v of p.inv.volumes) v.source = `${p.snap.volumeId} (${p.snap.device})`;
+          return mergeInstance(instanceId, parts, base as ResourceRef);
+        },
+      ).then(
+        (inventory) => ({ ...result, inventory }),
+        (error: ScanError) => ({ ...result, error }),
+      ),
+    );
+  }
+  try {
+    return await Promise.all(jobs);
+  } finally {
+    ec2?.destroy();
+    await pool.destroy();
+  }
+}

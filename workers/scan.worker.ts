@@ -1,0 +1,91 @@
+/**
+ * piscina entry point: reads and parses one target (a local image or an EBS snapshot) and returns
+ * its inventory. I/O-bound: one worker keeps many EBS requests in flight, and several workers scan
+ * several targets at once while the main thread stays responsive. Errors cross the thread boundary
+ * as plain objects (serializeError) and are rebuilt on the main thread.
+ */
+import type { SerializedError } from '../engine/errors.js';
+import { serializeError } from '../engine/errors.js';
+import type { Inventory, ResourceRef } from '../engine/inventory/types.js';
+import { type PackageKind, scanBlockSource } from '../engine/pipeline.js';
+import type { AwsClientOptions } from '../readers/block/ebs/client.js';
+import { openSnapshotSource } from '../readers/block/ebs/index.js';
+import { RawFileSource } from '../readers/block/raw-file/index.js';
+
+export type ScanTarget =
+  | { kind: 'image'; path: string }
+  | {
+      kind: 'snapshot';
+      snapshotId: string;
+      aws: Omit<AwsClientOptions, 'credentials'>;
+      concurrency?: number;
+      cacheBytes?: number;
+    };
+
+export interface ScanTask {
+  target: ScanTarget;
+  resource: ResourceRef;
+  /** Volume label used in package locations when a resource has several volumes. */
+  sourceLabel?: string;
+  packages: PackageKind[];
+  /** Fixed clock (ISO) for deterministic output. */
+  now?: string;
+}
+
+export type ScanTaskResult = { ok: true; inventory: Inventory } | { ok: false; error: SerializedError };
+
+export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
+  try {
+    const now = task.now ? () => new Date(task.now!) : undefined;
+    if (task.target.kind === 'image') {
+      const source = await RawFileSource.open(task.target.path);
+      try {
+        const inventory = await scanBlockSource(source, {
+          resource: task.resource,
+          packages: task.packages,
+          sourceLabel: task.sourceLabel,
+          now,
+        });
+        return { ok: true, inventory };
+      } finally {
+        await source.close();
+      }
+    }
+    const t = task.target;
+    const source = await openSnapshotSource({
+      snapshotId: t.snapshotId,
+      ...t.aws,
+      ...(t.concurrency ? { concurrency: t.concurrency } : {}),
+      ...(t.cacheBytes ? { cacheBytes: t.cacheBytes } : {}),
+    });
+    try {
+      const inventory = await scanBlockSource(source, {
+        resource: task.resource,
+        packages: task.packages,
+        sourceLabel: task.sourceLabel,
+        now,
+        extraStats: () => {
+          const s = source.stats();
+          return {
+            listCalls: s.listCalls,
+            getCalls: s.getCalls,
+            bytesFetched: s.bytesFetched,
+            cacheHits: s.cacheHits,
+            coalescedReads: s.coalescedReads,
+            retries: s.retries,
+            throttles: s.throttles,
+            checksumFailures: s.checksumFailures,
+            costUsd: s.costUsd,
+          };
+        },
+      });
+      return { ok: true, inventory };
+    } finally {
+      source.close();
+    }
+  } catch (err) {
+    return { ok: false, error: serializeError(err) };
+  }
+}
+
+export default scanTask;
