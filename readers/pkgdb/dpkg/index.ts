@@ -181,12 +181,7 @@ async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogR
         files.set(m.path, f);
       }
     }
-    const copyright = await readOptional(
-      ctx,
-      `/usr/share/doc/${e.package}/copyright`,
-      Math.min(infoMax, limits.MAX_CONFIG_FILE_BYTES),
-      errors,
-    );
+    const copyright = await readOptional(ctx, `/usr/share/doc/${e.package}/copyright`, infoMax, errors);
     const licenses = copyright ? parseCopyrightLicenses(copyright.toString('utf8')) : [];
     return toPackage(e, {
       file: file.path,
