@@ -24,6 +24,8 @@ export interface FaultOptions {
   actions?: readonly string[];
   /** Block indexes whose checksum is always wrong (every snapshot): a permanent failure. */
   corruptBlocks?: readonly number[];
+  /** Only the first N attempts at a `corruptBlocks` block are corrupted (default: all). */
+  corruptAttempts?: number;
   /** Block indexes that always answer InternalServerException. */
   failBlocks?: readonly number[];
 }

@@ -69,11 +69,14 @@ export class ImageStore {
   }
 }
 
+const ZEROS = Buffer.alloc(1024 * 1024);
+
 function hasNonZero(buf: Buffer, len: number): boolean {
-  // Compare 8 bytes at a time: a 64 MiB image is scanned in well under a second.
-  let i = 0;
-  for (; i + 8 <= len; i += 8) if (buf.readBigUInt64LE(i) !== 0n) return true;
-  for (; i < len; i++) if (buf[i] !== 0) return true;
+  // memcmp against a zero buffer: a 64 MiB image is scanned in milliseconds.
+  for (let i = 0; i < len; i += ZEROS.length) {
+    const n = Math.min(ZEROS.length, len - i);
+    if (!buf.subarray(i, i + n).equals(ZEROS.subarray(0, n))) return true;
+  }
   return false;
 }
 

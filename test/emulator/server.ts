@@ -40,6 +40,8 @@ export interface EmulatorOptions {
   faults?: FaultOptions;
   /** Block and page tokens expire this long after they are issued (EBS: hours). */
   tokenTtlMs?: number;
+  /** Added to the ExpiryTime the server reports (not to the one it enforces): a skewed clock. */
+  advertisedExpiryExtraMs?: number;
   /** Server-side cap on blocks per ListSnapshotBlocks page, whatever MaxResults asks. */
   maxPageSize?: number;
   /** New snapshots stay `pending` for this many DescribeSnapshots answers that include them. */
@@ -134,6 +136,7 @@ export class Emulator {
       region: options.region ?? 'us-east-1',
       faults: options.faults ?? {},
       tokenTtlMs: options.tokenTtlMs ?? 60 * 60 * 1000,
+      advertisedExpiryExtraMs: options.advertisedExpiryExtraMs ?? 0,
       maxPageSize: options.maxPageSize ?? 10_000,
       pendingDescribes: options.pendingDescribes ?? 0,
       finalState: options.finalState ?? 'completed',
@@ -263,7 +266,9 @@ export class Emulator {
     return s.describes >= s.pendingDescribes ? s.finalState : 'pending';
   }
 
+  /** Clears the request counters and the per-key attempt numbers fault decisions use. */
   resetCounts(): void {
+    this.attempts.clear();
     for (const k of Object.keys(this.counts)) delete this.counts[k];
     for (const k of Object.keys(this.injected)) delete this.injected[k];
   }
@@ -443,7 +448,7 @@ export class Emulator {
     const more = start + limit < written.length;
     const body: Record<string, unknown> = {
       Blocks: blocks,
-      ExpiryTime: expires / 1000,
+      ExpiryTime: (expires + this.options.advertisedExpiryExtraMs) / 1000,
       VolumeSize: snap.sizeGiB,
       BlockSize: EMULATOR_BLOCK_BYTES,
     };
@@ -482,7 +487,7 @@ export class Emulator {
         ...(first && a.has(i) ? { FirstBlockToken: this.token('block', first.snapshotId, i).token } : {}),
         ...(b.includes(i) ? { SecondBlockToken: this.token('block', second.snapshotId, i).token } : {}),
       })),
-      ExpiryTime: expires / 1000,
+      ExpiryTime: (expires + this.options.advertisedExpiryExtraMs) / 1000,
       VolumeSize: second.sizeGiB,
       BlockSize: EMULATOR_BLOCK_BYTES,
     };
@@ -512,7 +517,8 @@ export class Emulator {
     let checksum = sha256b64(data);
     const seed = this.options.seed;
     const n = (this.attempts.get(`GetSnapshotBlock|${key}`) ?? 1) - 1;
-    if (f.corruptBlocks?.includes(index) || (f.corruptRate ?? 0) > unit(seed, 'corrupt', key, n)) {
+    const planted = f.corruptBlocks?.includes(index) && n < (f.corruptAttempts ?? Number.POSITIVE_INFINITY);
+    if (planted || (f.corruptRate ?? 0) > unit(seed, 'corrupt', key, n)) {
       this.inject('corrupt');
       checksum = sha256b64(Buffer.concat([data, Buffer.from([1])]));
     }
