@@ -22,6 +22,10 @@ import {
   u64,
 } from './crafted.js';
 
+function flip(b: Buffer, at: number, mask: number): void {
+  b.writeUInt8(b.readUInt8(at) ^ mask, at);
+}
+
 async function open(c: Crafted, verifyChecksums = true) {
   const store = await openXfs(c.source(), { verifyChecksums });
   return { store, fs: new PathFileSystem(store) };
@@ -122,7 +126,7 @@ describe('readers/fs/xfs (crafted images)', () => {
       const root = Buffer.alloc(336);
       root.writeUInt16BE(level, 0);
       root.writeUInt16BE(ptrs.length, 2);
-      ptrs.forEach((p, i) => root.writeBigUInt64BE(BigInt(p), 4 + 20 * 8 + i * 8));
+      for (let i = 0; i < ptrs.length; i++) root.writeBigUInt64BE(BigInt(ptrs[i]!), 4 + 20 * 8 + i * 8);
       c.writeInode(FILE_BTREE, {
         mode: 0o100644,
         format: 3,
@@ -169,7 +173,7 @@ describe('readers/fs/xfs (crafted images)', () => {
       name: 'superblock CRC mismatch',
       mutate: (c) => {
         c.writeSuperblock();
-        c.img[0x6c] ^= 1;
+        flip(c.img, 0x6c, 1);
       },
       act: 'open',
       code: 'checksum-mismatch',
@@ -226,7 +230,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     {
       name: 'inode CRC mismatch',
       mutate: (c) => {
-        c.inodeBuf(FILE_BTREE)[0x200 - 1] ^= 0xff;
+        flip(c.inodeBuf(FILE_BTREE), 0x200 - 1, 0xff);
       },
       act: 'read /btree',
       code: 'checksum-mismatch',
@@ -281,7 +285,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     {
       name: 'bmbt leaf CRC mismatch',
       mutate: (c) => {
-        c.block(20)[100] ^= 1;
+        flip(c.block(20), 100, 1);
       },
       act: 'read /btree',
       code: 'checksum-mismatch',
@@ -387,7 +391,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     {
       name: 'directory block CRC mismatch',
       mutate: (c) => {
-        c.block(50)[200] ^= 1;
+        flip(c.block(50), 200, 1);
       },
       act: 'readdir /dir',
       code: 'checksum-mismatch',

@@ -143,7 +143,7 @@ export class Crafted {
     UUID.copy(b, 40);
     b.writeBigUInt64BE(BigInt(owner), 56);
     if (level === 0) {
-      body.forEach((r, i) => r.copy(b, 72 + i * 16));
+      for (let i = 0; i < body.length; i++) body[i]!.copy(b, 72 + i * 16);
     } else {
       // body = [key0, key1, …, ptr0, ptr1, …] as 8-byte buffers
       const n = body.length / 2;
