@@ -121,9 +121,10 @@ export function mbrSanityProblem(table: MbrSector, diskSectors: bigint): string 
     if (e.type === 0) continue;
     used++;
     if (e.sectors === 0 || e.lbaStart === 0) return `entry ${e.slot + 1} empty extent`;
-    // The protective entry may claim more than the disk (0xFFFFFFFF on disks > 2 TiB).
-    if (e.type !== PROTECTIVE_TYPE && BigInt(e.lbaStart) + BigInt(e.sectors) > diskSectors) {
-      return `entry ${e.slot + 1} ends at sector ${e.lbaStart + e.sectors} > disk ${diskSectors}`;
+    // Only the start must be inside the disk: a truncated image still has a real table whose last
+    // partition runs past the end (readMbr drops that entry with a typed error).
+    if (e.type !== PROTECTIVE_TYPE && BigInt(e.lbaStart) >= diskSectors) {
+      return `entry ${e.slot + 1} starts at sector ${e.lbaStart} >= disk ${diskSectors}`;
     }
   }
   return used === 0 ? 'no used entries' : null;
@@ -167,8 +168,26 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
     return p;
   };
 
+  const usable: MbrEntry[] = [];
   for (const e of mbr.entries) {
     if (e.type === 0) continue;
+    if (BigInt(e.lbaStart) + BigInt(e.sectors) > diskSectors) {
+      const err = new CorruptError(
+        {
+          format: id,
+          struct: `partition entry ${e.slot + 1}`,
+          offset: TABLE_OFFSET + e.slot * 16,
+          field: 'extent',
+        },
+        `sectors ${e.lbaStart}..${e.lbaStart + e.sectors - 1}`,
+        'outside',
+        `disk 0..${diskSectors - 1n}`,
+      );
+      errors.push(err);
+      warnings.push(`mbr: partition ${e.slot + 1} dropped: ${err.message}`);
+      continue;
+    }
+    usable.push(e);
     const isExt = EXTENDED_TYPES.has(e.type);
     partitions.push(make(e.slot + 1, BigInt(e.lbaStart), BigInt(e.sectors), e, isExt));
     if (BSD_TYPES.has(e.type)) await noteBsdLabel(source, e, warnings, signal);
@@ -177,7 +196,7 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
   // Logical partitions: one shared budget across all extended partitions.
   let nextNumber = 5;
   const budget = { left: limits.MAX_MBR_LOGICAL_PARTITIONS, max: limits.MAX_MBR_LOGICAL_PARTITIONS };
-  for (const ext of mbr.entries.filter((e) => e.type !== 0 && EXTENDED_TYPES.has(e.type))) {
+  for (const ext of usable.filter((e) => EXTENDED_TYPES.has(e.type))) {
     nextNumber = await readEbrChain(
       source,
       ext,

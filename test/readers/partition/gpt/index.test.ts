@@ -223,6 +223,22 @@ describe('readers/partition/gpt (crafted)', () => {
     },
   );
 
+  it.each([
+    { name: 'zeroed', mutate: (b: Buffer, at: number) => b.fill(0, at, at + 4096) },
+    { name: 'CRC-broken', mutate: (b: Buffer, at: number) => flip(b, at + 60, 1) },
+  ])('4096-byte sectors, $name primary → backup at the last 4K LBA', async ({ mutate }) => {
+    const g = buildGpt({
+      sectorSize: 4096,
+      diskBytes: 4 << 20,
+      entries: [{ start: 40, end: 99, name: 'four-k' }],
+    });
+    mutate(g.buf, g.primaryHeader);
+    const t = (await readGpt(new MemorySource(g.buf)))!;
+    expect(t.sectorSize).toBe(4096);
+    expect(t.partitions.map((p) => [p.name, p.start])).toEqual([['four-k', 40n * 4096n]]);
+    expect(t.warnings.join('\n')).toMatch(/using backup header at LBA 1023 \(sector size 4096\)/);
+  });
+
   it('keeps the entry slot as the partition number (empty slots skipped)', async () => {
     const g = buildGpt({ sectorSize: 512, diskBytes: 1 << 20, entries: [{ start: 40, end: 99, slot: 6 }] });
     const t = (await readGpt(new MemorySource(g.buf)))!;

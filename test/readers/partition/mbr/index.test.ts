@@ -150,8 +150,8 @@ describe('readers/partition/mbr (crafted)', () => {
       make: (b: Buffer) => writeMbrSector(b, 0, [{ status: 0x12, type: 0x83, start: 2048, sectors: 100 }]),
     },
     {
-      name: 'entry past the disk end',
-      make: (b: Buffer) => writeMbrSector(b, 0, [{ type: 0x83, start: 2048, sectors: 1 << 30 }]),
+      name: 'entry starting past the disk end',
+      make: (b: Buffer) => writeMbrSector(b, 0, [{ type: 0x83, start: 1 << 20, sectors: 100 }]),
     },
     {
       name: 'entry with zero start',
@@ -180,6 +180,20 @@ describe('readers/partition/mbr (crafted)', () => {
     const b = disk();
     make(b);
     expect(await readMbr(new MemorySource(b))).toBeNull();
+  });
+
+  it('a partition running past the disk end (truncated image) is dropped with a typed error; the rest kept', async () => {
+    const b = disk();
+    writeMbrSector(b, 0, [
+      { type: 0x83, start: 2048, sectors: 2048 },
+      { type: 0x83, start: 8192, sectors: 1 << 20 },
+    ]);
+    const t = (await readMbr(new MemorySource(b)))!;
+    expect(t.partitions.map((p) => p.number)).toEqual([1]);
+    expect(t.errors?.map((e) => [e.code, (e as unknown as { field: string }).field])).toEqual([
+      ['corrupt', 'extent'],
+    ]);
+    expect(t.warnings).toEqual([expect.stringMatching(/^mbr: partition 2 dropped: /)]);
   });
 
   it('looksLikeVolumeBootRecord needs a plausible BPB, not just the string', () => {
