@@ -96,7 +96,7 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
     if (len > opts.maxLineBytes) {
       if (state === 'between') cur = { offset: start, line: lineNo, fields: new Map() };
       if (!inState('skip')) {
-        fail(new LimitExceededError(loc(start, key ?? 'line'), 'MAX_LINE_BYTES', len, opts.maxLineBytes));
+        fail(new LimitExceededError(loc(start, 'line'), 'MAX_LINE_BYTES', len, opts.maxLineBytes));
       }
       continue;
     }
