@@ -19,7 +19,8 @@
  * rpm stores one record per package: key = header instance number (u32, host order), data = the
  * header blob, almost always off-page. Key 0 holds rpm's instance counter, not a package.
  * Every page is visited once in file order (as libdb's verify does), so a broken bucket chain
- * cannot loop; overflow chains keep a visited set and a hop budget of the file's page count.
+ * cannot loop; overflow chains share one visited ("claimed") set, so each overflow page serves at
+ * most one item and all chains together spend at most a hop budget of the file's page count.
  */
 import {
   BadMagicError,
@@ -126,6 +127,8 @@ interface PageHeader {
 
 class BdbFile {
   readonly c: Cursor;
+  /** Overflow pages already walked by some chain (see readOverflow). */
+  readonly claimed = new Set<number>();
   constructor(
     readonly bytes: Buffer,
     readonly meta: BdbMeta,
@@ -177,29 +180,27 @@ class BdbFile {
         pageCount * (pageSize - overhead),
       );
     }
-    const out = Buffer.alloc(tlen);
-    const visited = new Set<number>();
+    // Pass 1 walks and checks the chain without copying; pass 2 allocates once and copies.
+    // Pages are claimed as they are walked, even when the chain turns out bad: every overflow
+    // page serves at most one item, so all chains together walk at most pageCount pages and
+    // reassemble at most the file's size (no item can make another re-read or re-copy a chain).
+    const chain: Array<{ src: number; len: number }> = [];
     let filled = 0;
     let pg = start;
     let prev = from.pgno;
     while (filled < tlen) {
-      if (pg === 0) throw new TruncatedError(this.loc(prev, 16, 'overflow page', 'next_pgno'), tlen, filled);
-      if (pg >= pageCount)
-        throw new CorruptError(this.loc(prev, 16, 'overflow page', 'next_pgno'), pg, '>=', pageCount);
-      if (visited.has(pg))
-        throw new CorruptError(
-          this.loc(prev, 16, 'overflow page', 'next_pgno'),
-          pg,
-          'revisits',
-          'a page of this chain',
-        );
-      visited.add(pg);
-      // visited makes this unreachable; kept as the explicit hop budget the chain may spend.
-      if (visited.size > pageCount) {
+      const at = this.loc(prev, 16, 'overflow page', 'next_pgno');
+      if (pg === 0) throw new TruncatedError(at, tlen, filled);
+      if (pg >= pageCount) throw new CorruptError(at, pg, '>=', pageCount);
+      if (this.claimed.has(pg))
+        throw new CorruptError(at, pg, 'revisits', 'a page of this or an earlier chain');
+      this.claimed.add(pg);
+      // claimed makes this unreachable; kept as the explicit hop budget all chains may spend.
+      if (this.claimed.size > pageCount) {
         throw new LimitExceededError(
           this.loc(pg, 16, 'overflow page', 'hops'),
           'page count',
-          visited.size,
+          this.claimed.size,
           pageCount,
         );
       }
@@ -218,19 +219,25 @@ class BdbFile {
       }
       if (filled + len > tlen)
         throw new CorruptError(this.loc(pg, 22, 'overflow page', 'OV_LEN'), filled + len, '>', tlen);
-      const src = pg * pageSize + overhead;
-      this.c.bytesAt(src, len, 'overflow data').copy(out, filled);
+      chain.push({ src: pg * pageSize + overhead, len });
       filled += len;
       prev = pg;
       pg = h.nextPgno;
     }
-    if (pg !== 0)
+    if (pg !== 0) {
       throw new CorruptError(
         this.loc(prev, 16, 'overflow page', 'next_pgno'),
         pg,
         '!=',
         '0 after the last byte',
       );
+    }
+    const out = Buffer.allocUnsafe(tlen);
+    let o = 0;
+    for (const part of chain) {
+      this.c.bytesAt(part.src, part.len, 'overflow data').copy(out, o);
+      o += part.len;
+    }
     return out;
   }
 }

@@ -87,6 +87,16 @@ export function readNdbRpmdb(
   const errors: ScanError[] = [];
   const seen = new Set<number>();
   const slots = new Cursor(bytes, { format: FORMAT, struct: 'slot' });
+  const keep = (err: unknown) => {
+    if (err instanceof LimitExceededError && err.limit === 'MAX_PACKAGES_PER_DB') throw err;
+    if (!(err instanceof ScanError) || err.code === 'aborted') throw err;
+    errors.push(err);
+  };
+
+  // Pass 1: the slots. Used slots are checked on their own, then in block order against each
+  // other: overlapping blobs (rpm refuses them too, "slots overlap") would let many slots make us
+  // decode the same bytes again and again.
+  const used: Array<{ at: number; pkgidx: number; blkoff: number; blkcnt: number }> = [];
   for (let at = HEADER_SIZE; at < slotBytes; at += SLOT_SIZE) {
     checkAborted(signal);
     try {
@@ -107,6 +117,37 @@ export function readNdbRpmdb(
           `[${minBlkoff}, ${fileBlks}) blocks`,
         );
       }
+      if (used.length >= limits.MAX_PACKAGES_PER_DB) {
+        throw new LimitExceededError(
+          slots.loc('slots', at),
+          'MAX_PACKAGES_PER_DB',
+          used.length + 1,
+          limits.MAX_PACKAGES_PER_DB,
+        );
+      }
+      used.push({ at, pkgidx, blkoff, blkcnt });
+    } catch (err) {
+      keep(err);
+    }
+  }
+  used.sort((x, y) => x.blkoff - y.blkoff || x.at - y.at);
+  let end = minBlkoff;
+  const blobs: typeof used = [];
+  for (const u of used) {
+    if (u.blkoff < end) {
+      errors.push(
+        new CorruptError(slots.loc('blkoff', u.at + 8), u.blkoff, 'overlaps the blob ending at block', end),
+      );
+      continue;
+    }
+    end = u.blkoff + u.blkcnt;
+    blobs.push(u);
+  }
+
+  // Pass 2: the blobs, each read once.
+  for (const { at, pkgidx, blkoff, blkcnt } of blobs) {
+    checkAborted(signal);
+    try {
       const start = blkoff * BLK_SIZE;
       const blob = new Cursor(bytes, { format: FORMAT, struct: `blob ${pkgidx}` }).sub(
         start,
@@ -143,23 +184,14 @@ export function readNdbRpmdb(
           ),
         );
       }
-      if (records.length >= limits.MAX_PACKAGES_PER_DB) {
-        throw new LimitExceededError(
-          slots.loc('slots', at),
-          'MAX_PACKAGES_PER_DB',
-          records.length + 1,
-          limits.MAX_PACKAGES_PER_DB,
-        );
-      }
+      // A view, not a copy: blobs do not overlap, so all records together hold at most the file.
       records.push({
         key: pkgidx,
-        blob: Buffer.from(blob.bytesAt(BLOBHEAD_SIZE, bloblen, 'blob data')),
+        blob: blob.bytesAt(BLOBHEAD_SIZE, bloblen, 'blob data'),
         offset: start + BLOBHEAD_SIZE,
       });
     } catch (err) {
-      if (err instanceof LimitExceededError && err.limit === 'MAX_PACKAGES_PER_DB') throw err;
-      if (!(err instanceof ScanError) || err.code === 'aborted') throw err;
-      errors.push(err);
+      keep(err);
     }
   }
   records.sort((a, b) => a.key - b.key);

@@ -21,7 +21,7 @@ import {
   LimitExceededError,
   ScanError,
 } from '../../../engine/errors.js';
-import type { Limits } from '../../../engine/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../../../engine/limits.js';
 import type { RpmDbRead, RpmDbRecord } from './types.js';
 
 export const FORMAT = 'rpm/sqlite';
@@ -46,7 +46,15 @@ function wrap(err: unknown, struct: string): ScanError {
   );
 }
 
-export function readSqliteRpmdb(bytes: Buffer, limits: Pick<Limits, 'MAX_PACKAGES_PER_DB'>): RpmDbRead {
+export function readSqliteRpmdb(
+  bytes: Buffer,
+  limits: Pick<Limits, 'MAX_PACKAGES_PER_DB'> &
+    Partial<Pick<Limits, 'MAX_RPM_HEADER_BYTES' | 'MAX_RPM_HEADER_ENTRIES'>>,
+): RpmDbRead {
+  const maxBlob =
+    (limits.MAX_RPM_HEADER_BYTES ?? DEFAULT_LIMITS.MAX_RPM_HEADER_BYTES) +
+    8 +
+    16 * (limits.MAX_RPM_HEADER_ENTRIES ?? DEFAULT_LIMITS.MAX_RPM_HEADER_ENTRIES);
   if (!probeSqlite(bytes)) {
     throw new BadMagicError(
       { format: FORMAT, struct: 'sqlite header', offset: 0 },
@@ -88,29 +96,55 @@ export function readSqliteRpmdb(bytes: Buffer, limits: Pick<Limits, 'MAX_PACKAGE
     }
     const records: RpmDbRecord[] = [];
     const errors: RpmDbRead['errors'] = [];
-    const stmt = db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum');
-    for (const row of stmt.iterate() as Iterable<{ hnum: unknown; blob: unknown }>) {
-      if (records.length + errors.length >= limits.MAX_PACKAGES_PER_DB) {
+    // Pass 1 reads sizes only (length() of a BLOB does not load it); pass 2 loads each blob once
+    // it is known to fit. The payload of sound rows cannot exceed the file: a corrupt file whose
+    // rows share overflow pages is caught by that budget before memory is spent on it.
+    const rows: Array<{ rowid: number; key: number; n: number }> = [];
+    const list = db.prepare(
+      'SELECT rowid AS rowid, hnum, typeof(blob) AS t, length(blob) AS n FROM Packages ORDER BY hnum',
+    );
+    for (const row of list.iterate() as Iterable<{ rowid: number; hnum: unknown; t: string; n: number }>) {
+      if (rows.length + errors.length >= limits.MAX_PACKAGES_PER_DB) {
         throw new LimitExceededError(
           { format: FORMAT, struct: 'Packages', offset: 0 },
           'MAX_PACKAGES_PER_DB',
-          records.length + 1,
+          rows.length + 1,
           limits.MAX_PACKAGES_PER_DB,
         );
       }
-      const key = typeof row.hnum === 'bigint' ? Number(row.hnum) : Number(row.hnum);
-      if (!Buffer.isBuffer(row.blob)) {
-        errors.push(
-          new CorruptError(
-            { format: FORMAT, struct: 'Packages row', offset: 0, field: `hnum ${key} blob` },
-            typeof row.blob,
-            'is not',
-            'a BLOB',
-          ),
-        );
+      const key = Number(row.hnum);
+      const at = { format: FORMAT, struct: 'Packages row', offset: 0, field: `hnum ${key} blob` };
+      if (row.t !== 'blob') {
+        errors.push(new CorruptError(at, row.t, 'is not', 'a BLOB'));
         continue;
       }
-      records.push({ key, blob: row.blob, offset: 0 });
+      if (row.n > maxBlob) {
+        errors.push(new LimitExceededError(at, 'MAX_RPM_HEADER_BYTES', row.n, maxBlob));
+        continue;
+      }
+      rows.push({ rowid: row.rowid, key, n: row.n });
+    }
+    let budget = bytes.length;
+    const get = db.prepare('SELECT blob FROM Packages WHERE rowid = ?').pluck();
+    for (const r of rows) {
+      budget -= r.n;
+      if (budget < 0) {
+        throw new CorruptError(
+          { format: FORMAT, struct: 'Packages', offset: 0, field: 'total blob bytes' },
+          'more',
+          'than',
+          `the file (${bytes.length} bytes)`,
+        );
+      }
+      const blob = get.get(r.rowid);
+      if (!Buffer.isBuffer(blob))
+        throw new CorruptError(
+          { format: FORMAT, struct: 'Packages row', offset: 0, field: `rowid ${r.rowid}` },
+          typeof blob,
+          'is not',
+          'a BLOB',
+        );
+      records.push({ key: r.key, blob, offset: 0 });
     }
     return { records, errors };
   } catch (err) {

@@ -260,6 +260,27 @@ describe('readers/pkgdb/rpm/bdb (crafted)', () => {
     expect(res.errors.map((e) => e.message).join('\n')).toMatch(re);
   });
 
+  it('two items sharing one overflow chain: the second is corrupt (each overflow page serves one item)', () => {
+    const b = craftBdb({ blob });
+    // Add a second key/data pair to hash page 1, its HOFFPAGE pointing at the same chain.
+    const hp = 512;
+    const keyOff = 512 - 5;
+    const dataOff = keyOff - 12;
+    const key2 = dataOff - 5;
+    const data2 = key2 - 12;
+    b.writeUInt16LE(4, hp + 20);
+    b.writeUInt16LE(key2, hp + 30);
+    b.writeUInt16LE(data2, hp + 32);
+    b[hp + key2] = 1;
+    b.writeUInt32LE(2, hp + key2 + 1);
+    b.copy(b, hp + data2, hp + dataOff, hp + dataOff + 12);
+    const res = readBdbRpmdb(b, limits);
+    expect(res.records.map((r) => r.key)).toEqual([1]);
+    expect(res.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/revisits a page of this or an earlier chain/),
+    ]);
+  });
+
   it('last_pgno beyond the file is reported as truncated, present pages still read', () => {
     const b = craftBdb({ blob });
     b.writeUInt32LE(1000, 32);

@@ -270,6 +270,20 @@ describe('readers/pkgdb/rpm/sqlite', () => {
     expect(res.errors.map((e) => e.code)).toEqual(['corrupt']);
   });
 
+  it('a blob larger than the header limits is a per-record limit-exceeded, never loaded', () => {
+    const bytes = sqliteDb([
+      { hnum: 1, blob: minimalPackage('small') },
+      { hnum: 2, blob: Buffer.alloc(5000) },
+    ]);
+    const res = readSqliteRpmdb(bytes, {
+      MAX_PACKAGES_PER_DB: 10,
+      MAX_RPM_HEADER_BYTES: 1000,
+      MAX_RPM_HEADER_ENTRIES: 100,
+    });
+    expect(res.records.map((r) => r.key)).toEqual([1]);
+    expect(res.errors.map((e) => e.code)).toEqual(['limit-exceeded']);
+  });
+
   it('MAX_PACKAGES_PER_DB bounds the rows read', () => {
     const bytes = sqliteDb([1, 2, 3].map((hnum) => ({ hnum, blob: minimalPackage(`p${hnum}`) })));
     expect(() => readSqliteRpmdb(bytes, { MAX_PACKAGES_PER_DB: 2 })).toThrow(

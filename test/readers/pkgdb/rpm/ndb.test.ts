@@ -115,6 +115,14 @@ describe('readers/pkgdb/rpm/ndb', () => {
       code: 'bad-magic',
     },
     {
+      name: 'second slot overlapping the first blob',
+      patch: (b: Buffer) => {
+        b.writeUInt32LE(b.readUInt32LE(slot(0) + 8), slot(1) + 8);
+        b.writeUInt32LE(b.readUInt32LE(slot(0) + 12), slot(1) + 12);
+      },
+      code: 'corrupt',
+    },
+    {
       name: 'duplicate pkgidx',
       patch: (b: Buffer) => {
         b.writeUInt32LE(1, slot(1) + 4);
