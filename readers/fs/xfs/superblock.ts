@@ -110,6 +110,9 @@ export interface XfsSuperblock {
   /** UUID stamped into v5 metadata: sb_meta_uuid when META_UUID is set, else sb_uuid. */
   readonly metaUuid: Buffer;
   readonly rootIno: bigint;
+  /** Internal log start (fs block, 0 for an external log) and length in blocks. */
+  readonly logStart: bigint;
+  readonly logBlocks: number;
   readonly agBlocks: number;
   readonly agCount: number;
   readonly agBlkLog: number;
@@ -305,6 +308,8 @@ export function decodeSuperblock(buf: Buffer, base: number | bigint = 0, verifyC
     uuid: formatUuid(uuidBytes),
     metaUuid,
     rootIno: c.u64beAt(0x38, 'sb_rootino'),
+    logStart: c.u64beAt(0x30, 'sb_logstart'),
+    logBlocks: c.u32beAt(0x60, 'sb_logblocks'),
     agBlocks,
     agCount,
     agBlkLog,
