@@ -593,6 +593,16 @@ function segmentSource(
     return new SliceSource(pvSrc, start, size, `lv:${lvName}#s${seg.startExtent}.${i}`);
   });
   if (n === 1) return slices[0]!;
+  // lvm2 requires a power-of-two stripe size of at least one page (STRIPE_SIZE_MIN, 8 sectors); a
+  // tiny chunk would turn one read into thousands of sub-reads.
+  if (seg.stripeSize < 8 || (seg.stripeSize & (seg.stripeSize - 1)) !== 0) {
+    throw new CorruptError(
+      { ...loc, field: 'stripe_size' },
+      seg.stripeSize,
+      'is not',
+      'a power of two >= 8 sectors',
+    );
+  }
   const chunk = seg.stripeSize * SECTOR;
   if (chunk <= 0 || BigInt(chunk) > extentBytes || extentBytes % BigInt(chunk) !== 0n) {
     throw new CorruptError(

@@ -309,6 +309,14 @@ describe('readers/partition/lvm2 (crafted single PV)', () => {
       ]).replace('stripe_size = 8', 'stripe_size = 24'),
       code: 'corrupt',
     },
+    {
+      name: 'stripe_size of one sector',
+      bad: striped(1, 0, 2, [
+        ['pv0', 40],
+        ['pv0', 42],
+      ]).replace('stripe_size = 8', 'stripe_size = 1'),
+      code: 'corrupt',
+    },
   ])('$name → that LV skipped with a typed error, the other kept', async ({ bad, code }) => {
     const t = await readPartitions(new MemorySource(singlePv({}, `${SINGLE_PV_LVS}\n${lv('bad', bad)}`)));
     const nested = t.partitions[0]!.nested!;
