@@ -56,7 +56,7 @@ export function isCompleteVector(vector: string, version: CvssVersion): boolean 
   }
   for (const [metric, allowed] of Object.entries(BASE_METRICS[version])) {
     const v = seen.get(metric);
-    if (!v || v.length !== 1 || !allowed.includes(v)) return false;
+    if (v?.length !== 1 || !allowed.includes(v)) return false;
   }
   return true;
 }
