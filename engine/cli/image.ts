@@ -48,7 +48,12 @@ async function gunzipSparse(src: string, dest: string): Promise<void> {
 }
 
 export async function openImage(path: string): Promise<RawFileSource> {
-  if (!path.endsWith('.gz')) return RawFileSource.open(path);
+  return RawFileSource.open(await rawImagePath(path));
+}
+
+/** The path of a raw image to read: the file itself, or its unpacked copy in the cache for `.gz`. */
+export async function rawImagePath(path: string): Promise<string> {
+  if (!path.endsWith('.gz')) return path;
   const st = await stat(path);
   const dir = join(cacheDir(), 'images');
   await mkdir(dir, { recursive: true });
@@ -58,6 +63,5 @@ export async function openImage(path: string): Promise<RawFileSource> {
   } catch {
     await gunzipSparse(path, dest);
   }
-  const src = await RawFileSource.open(dest);
-  return src;
+  return dest;
 }
