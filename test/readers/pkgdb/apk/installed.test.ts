@@ -166,7 +166,7 @@ describe('readers/pkgdb/apk/index.ts apkCataloger', () => {
     expect((run.packages[1]!.metadata as { dependsOn: string[] }).dependsOn).toEqual(['musl@1.2.4-r2']);
   });
 
-  it.each([
+  it.each<{ name: string; files: Record<string, { symlink: string }>; want: number }>([
     { name: 'merged /usr: /lib → usr/lib', files: { lib: { symlink: 'usr/lib' } }, want: 1 },
     { name: 'only /usr/lib', files: {}, want: 1 },
   ])('one database is reported once: $name', async ({ files, want }) => {
