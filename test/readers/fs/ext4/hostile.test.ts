@@ -1,0 +1,423 @@
+/**
+ * Hostile input: a crafted minimal volume (craft.ts) with one structure broken per case; each
+ * must end in the right typed error, never a hang or an untyped exception.
+ */
+import { describe, expect, it } from 'vitest';
+import { FormatError, ScanError } from '../../../../engine/errors.js';
+import { Ext4Store, ext4 } from '../../../../readers/fs/ext4/index.js';
+import { PathFileSystem } from '../../../../readers/fs/path-fs.js';
+import { ByteBuilder } from '../../../helpers/byte-builder.js';
+import { SparseBlockSource } from '../../../helpers/sparse-block-source.js';
+import {
+  BS,
+  dirBlock,
+  EXTENTS_FL,
+  extentIndex,
+  extentLeaf,
+  extentNode,
+  S_IFLNK,
+  S_IFREG,
+  Vol,
+} from './craft.js';
+
+async function openFs(v: Vol, limits = {}): Promise<{ store: Ext4Store; fs: PathFileSystem }> {
+  const store = await Ext4Store.open(v.source(), { limits });
+  return { store, fs: new PathFileSystem(store) };
+}
+
+const rootEntries = [
+  { ino: 2, name: '.', type: 2 },
+  { ino: 2, name: '..', type: 2 },
+];
+
+interface Case {
+  name: string;
+  mutate: (v: Vol) => void;
+  act: (fs: PathFileSystem, store: Ext4Store) => Promise<unknown>;
+  code: string;
+  /** Error happens in open(). */
+  atOpen?: boolean;
+  limits?: Record<string, number>;
+}
+
+const readDeep = (fs: PathFileSystem) => fs.readFile('/deep');
+const listRoot = (fs: PathFileSystem) => fs.readdir('/');
+
+const CASES: Case[] = [
+  {
+    name: 'bad superblock magic',
+    mutate: (v) => v.sb.u16(0x38, 0x1234),
+    act: async () => 0,
+    code: 'bad-magic',
+    atOpen: true,
+  },
+  {
+    name: 'incompat compression',
+    mutate: (v) => v.sb.u32(0x60, 0x42 | 0x1),
+    act: async () => 0,
+    code: 'unsupported',
+    atOpen: true,
+  },
+  {
+    name: 'incompat dirdata',
+    mutate: (v) => v.sb.u32(0x60, 0x42 | 0x1000),
+    act: async () => 0,
+    code: 'unsupported',
+    atOpen: true,
+  },
+  {
+    name: 'incompat journal_dev',
+    mutate: (v) => v.sb.u32(0x60, 0x42 | 0x8),
+    act: async () => 0,
+    code: 'unsupported',
+    atOpen: true,
+  },
+  {
+    name: 'unknown incompat bit',
+    mutate: (v) => v.sb.u32(0x60, 0x42 | 0x400000),
+    act: async () => 0,
+    code: 'unsupported',
+    atOpen: true,
+  },
+  {
+    name: 'huge group count (64bit s_blocks_count_hi)',
+    mutate: (v) =>
+      v.sb
+        .u32(0x60, 0x42 | 0x80)
+        .u16(0xfe, 64)
+        .u32(0x150, 0x10),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 'huge group count (tiny blocks per group)',
+    mutate: (v) => v.sb.u32(0x04, 0xffffffff).u32(0x20, 8),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 's_log_block_size 20',
+    mutate: (v) => v.sb.u32(0x18, 20),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 's_inode_size 100',
+    mutate: (v) => v.sb.u16(0x58, 100),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 's_inodes_per_group 0',
+    mutate: (v) => v.sb.u32(0x28, 0),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 'bad s_desc_size',
+    mutate: (v) => v.sb.u32(0x60, 0x42 | 0x80).u16(0xfe, 48),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 'inode table outside the volume',
+    mutate: (v) => v.block(1).u32(0x08, 5000),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 'root inode is not a directory',
+    mutate: (v) => v.patchInode(2, 0, Buffer.from([0xa4, 0x81])),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
+    name: 'truncated image: shorter than the superblock',
+    mutate: (v) => {
+      v.sourceSize = 1500n;
+    },
+    act: async () => 0,
+    code: 'truncated',
+    atOpen: true,
+  },
+  {
+    name: 'truncated image: file data past the end of the source',
+    mutate: (v) => {
+      v.sourceSize = BigInt(16 * BS);
+    },
+    act: (fs) => fs.readFile('/file'),
+    code: 'truncated',
+  },
+  {
+    name: 'extent depth mismatch (child depth != parent - 1)',
+    mutate: (v) => v.setBlock(30, extentNode(BS, 1, [extentIndex(0, 31)])),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'extent depth > MAX_EXTENT_DEPTH',
+    mutate: (v) => v.patchInode(16, 0x28, extentNode(60, 6, [extentIndex(0, 30)], 4)),
+    act: readDeep,
+    code: 'limit-exceeded',
+  },
+  {
+    name: 'extent entries > max',
+    mutate: (v) =>
+      v.patchInode(16, 0x28, new ByteBuilder(12).u16(0, 0xf30a).u16(2, 5).u16(4, 4).u16(6, 0).buf),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'extent max > what fits in i_block',
+    mutate: (v) =>
+      v.patchInode(16, 0x28, new ByteBuilder(12).u16(0, 0xf30a).u16(2, 1).u16(4, 5).u16(6, 1).buf),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'extent header bad magic',
+    mutate: (v) => v.setBlock(30, Buffer.alloc(16, 0x55)),
+    act: readDeep,
+    code: 'bad-magic',
+  },
+  {
+    name: 'extent tree cycle (node points to itself)',
+    mutate: (v) => {
+      v.patchInode(16, 0x28, extentNode(60, 2, [extentIndex(0, 30)], 4));
+      v.setBlock(30, extentNode(BS, 1, [extentIndex(0, 30)]));
+    },
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'extent tree cycle (two index entries share a node)',
+    mutate: (v) => {
+      v.inode(16, {
+        mode: S_IFREG | 0o644,
+        size: 2 * BS,
+        flags: EXTENTS_FL,
+        iBlock: extentNode(60, 1, [extentIndex(0, 30), extentIndex(1, 30)], 4),
+      });
+    },
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'extent beyond the volume',
+    mutate: (v) => v.setBlock(30, extentNode(BS, 0, [extentLeaf(0, 1, 5000)])),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'zero-length extent',
+    mutate: (v) => v.setBlock(30, extentNode(BS, 0, [extentLeaf(0, 0, 31)])),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'overlapping extents',
+    mutate: (v) => v.setBlock(30, extentNode(BS, 0, [extentLeaf(0, 2, 31), extentLeaf(1, 1, 33)])),
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'block map pointer beyond the volume',
+    mutate: (v) =>
+      v.inode(12, {
+        mode: S_IFREG | 0o644,
+        size: 100,
+        blocks: 8,
+        iBlock: new ByteBuilder(60).u32(0, 999999).buf,
+      }),
+    act: (fs) => fs.readFile('/file'),
+    code: 'corrupt',
+  },
+  {
+    name: 'directory rec_len 0',
+    mutate: (v) => v.setBlock(10, dirBlock([{ ino: 2, name: '.', type: 2, recLen: 0 }])),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory rec_len overflowing the block',
+    mutate: (v) => v.setBlock(10, dirBlock([...rootEntries, { ino: 12, name: 'file', type: 1, recLen: BS }])),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory rec_len not 4-aligned',
+    mutate: (v) =>
+      v.setBlock(
+        10,
+        dirBlock([
+          { ino: 2, name: '.', type: 2, recLen: 13 },
+          { ino: 2, name: '..', type: 2 },
+        ]),
+      ),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory name_len > rec_len - 8',
+    // name_len (byte 6 of the third entry, at 24) claims 200 bytes in a 12-byte record.
+    mutate: (v) =>
+      v.setBlock(
+        10,
+        new ByteBuilder(BS)
+          .bytes(
+            0,
+            dirBlock([
+              ...rootEntries,
+              { ino: 12, name: 'file', type: 1, recLen: 12 },
+              { ino: 13, name: 'dir', type: 2 },
+            ]),
+          )
+          .u8(24 + 6, 200).buf,
+      ),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: "directory name containing '/'",
+    mutate: (v) => v.setBlock(10, dirBlock([...rootEntries, { ino: 12, name: 'a/b', type: 1 }])),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory entry inode out of range',
+    mutate: (v) => v.setBlock(10, dirBlock([...rootEntries, { ino: 99999, name: 'ghost', type: 1 }])),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  { name: 'inode number 0', mutate: () => {}, act: (_fs, s) => s.stat(0), code: 'corrupt' },
+  { name: 'inode number > s_inodes_count', mutate: () => {}, act: (_fs, s) => s.stat(65), code: 'corrupt' },
+  { name: 'symlink loop', mutate: () => {}, act: (fs) => fs.readFile('/loop1'), code: 'symlink-loop' },
+  {
+    name: 'symlink longer than MAX_SYMLINK_BYTES',
+    mutate: (v) =>
+      v.inode(14, {
+        mode: S_IFLNK | 0o777,
+        size: 5000,
+        flags: EXTENTS_FL,
+        iBlock: extentNode(60, 0, [extentLeaf(0, 2, 20)], 4),
+      }),
+    act: (fs) => fs.readlink('/loop1'),
+    code: 'limit-exceeded',
+  },
+  {
+    name: 'encrypted inode',
+    mutate: (v) => v.patchInode(12, 0x20, new ByteBuilder(4).u32(0, EXTENTS_FL | 0x800).buf),
+    act: (fs) => fs.readFile('/file'),
+    code: 'unsupported',
+  },
+  {
+    name: 'i_extra_isize too large',
+    mutate: (v) => v.patchInode(12, 0x80, Buffer.from([200, 0])),
+    act: (fs) => fs.stat('/file'),
+    code: 'corrupt',
+  },
+  {
+    name: 'directory i_size of 1 TiB',
+    mutate: (v) => v.patchInode(13, 0x6c, new ByteBuilder(4).u32(0, 256).buf),
+    act: (fs) => fs.readdir('/dir'),
+    code: 'limit-exceeded',
+  },
+  {
+    name: 'more entries than MAX_DIR_ENTRIES',
+    mutate: () => {},
+    act: listRoot,
+    code: 'limit-exceeded',
+    limits: { MAX_DIR_ENTRIES: 3 },
+  },
+];
+
+describe('readers/fs/ext4 (hostile input)', () => {
+  it('the unmodified crafted volume reads correctly', async () => {
+    const { store, fs } = await openFs(new Vol());
+    expect(store.label).toBe('crafted');
+    expect((await fs.readdir('/')).map((e) => e.name).sort()).toEqual([
+      'deep',
+      'dir',
+      'file',
+      'loop1',
+      'loop2',
+      'slow',
+    ]);
+    const file = await fs.readFile('/file');
+    expect(file.equals(Buffer.concat([Buffer.alloc(BS, 0x41), Buffer.alloc(BS, 0x42)]))).toBe(true);
+    expect((await fs.readFile('/dir/inner')).length).toBe(2 * BS);
+    const deep = await fs.readFile('/deep');
+    expect(deep.subarray(0, 9).toString()).toBe('deep data');
+    expect(deep.length).toBe(100);
+    expect(await fs.readlink('/slow')).toBe('file');
+    expect((await fs.readFile('/slow')).length).toBe(2 * BS);
+  });
+
+  it.each(CASES)('$name → $code', async (c) => {
+    const v = new Vol();
+    c.mutate(v);
+    let err: unknown;
+    try {
+      const { store, fs } = await openFs(v, c.limits);
+      if (c.atOpen) throw new Error('open succeeded');
+      await c.act(fs, store);
+    } catch (e) {
+      err = e;
+    }
+    if (process.env.EXT4_SHOW_ERRORS) console.log(c.name, '→', (err as Error).message);
+    expect(err).toBeInstanceOf(ScanError);
+    expect((err as ScanError).code).toBe(c.code);
+    if (err instanceof FormatError) expect(err.format).toBe('ext4');
+  });
+
+  it('probe says no (and does not throw) for foreign or short volumes', async () => {
+    const v = new Vol();
+    v.sb.u16(0x38, 0);
+    expect(await ext4.probe(v.source())).toBe(false);
+    expect(await ext4.probe(new SparseBlockSource(100n))).toBe(false);
+    expect(await ext4.probe(new Vol().source())).toBe(true);
+  });
+
+  it('64bit volume: data above 4 GiB through a sparse source, read lazily and prefetched', async () => {
+    const v = new Vol();
+    // 8 GiB: 64 groups of 32768 blocks, 64 inodes each; 64-byte descriptors (all in block 1).
+    v.blocksCount = 2 ** 21;
+    v.sb
+      .u32(0x00, 64 * 64)
+      .u32(0x04, 2 ** 21)
+      .u32(0x60, 0x42 | 0x80)
+      .u16(0xfe, 64);
+    v.setBlock(1, new ByteBuilder(BS).u32(0x00, 2).u32(0x04, 3).u32(0x08, 4).buf);
+    const high = 2 ** 20 + 5; // byte offset 4 GiB + 20 KiB
+    v.inode(12, {
+      mode: S_IFREG | 0o644,
+      size: 3 * BS,
+      flags: EXTENTS_FL,
+      iBlock: extentNode(60, 0, [extentLeaf(0, 3, high)], 4),
+    });
+    v.block(high).bytes(0, 'above 4 GiB');
+    v.block(high + 2).bytes(BS - 3, 'end');
+    const src = v.source();
+    const store = await Ext4Store.open(src);
+    const fs = new PathFileSystem(store);
+    const data = await fs.readFile('/file');
+    expect(data.subarray(0, 11).toString()).toBe('above 4 GiB');
+    expect(data.subarray(3 * BS - 3).toString()).toBe('end');
+    // readDir prefetches the root directory block, readFile the file's run.
+    expect(src.prefetched).toEqual([
+      { offset: 10n * BigInt(BS), length: BS },
+      { offset: BigInt(high) * BigInt(BS), length: 3 * BS },
+    ]);
+    // superblock, descriptor block, inode-table chunk(s), root directory block, the data run.
+    expect(src.reads.length).toBeLessThanOrEqual(6);
+    expect(src.reads.reduce((a, r) => a + r.length, 0)).toBeLessThanOrEqual(1024 + 4 * BS + 3 * BS);
+  });
+});
