@@ -73,7 +73,29 @@ export interface RpmCatalogResult extends CatalogResult {
   gpgPubkeys: Package[];
 }
 
+const DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
+const FILES = ['rpmdb.sqlite', 'Packages', 'Packages.db'];
+const PATHS = DIRS.flatMap((d) => FILES.map((f) => `${d}/${f}`));
+
+/**
+ * Fedora >= 36 and openSUSE make /var/lib/rpm a symlink to /usr/lib/sysimage/rpm: the same
+ * database is then offered under two of our paths. It is catalogued under its canonical path only.
+ */
+async function aliasOfOtherPath(path: string, ctx: CatalogContext): Promise<boolean> {
+  if (!ctx.fs) return false;
+  let real: string;
+  try {
+    real = await ctx.fs.resolve(path);
+  } catch {
+    return false;
+  }
+  return real !== path && PATHS.includes(real);
+}
+
 export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Promise<RpmCatalogResult> {
+  if (await aliasOfOtherPath(file.path, ctx)) {
+    return { format: detectRpmDbFormat(file.bytes), packages: [], gpgPubkeys: [], errors: [] };
+  }
   const read = readRpmDb(file.bytes, ctx.limits, ctx.signal);
   const out: RpmCatalogResult = { format: read.format, packages: [], gpgPubkeys: [], errors: [] };
   for (const e of read.errors) out.errors.push({ path: file.path, error: serializeError(e) });
@@ -100,16 +122,13 @@ export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Prom
   return out;
 }
 
-const DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
-const FILES = ['rpmdb.sqlite', 'Packages', 'Packages.db'];
-
 export const rpmCataloger: Cataloger = {
   id,
   displayName,
   kind: 'os',
   version,
   specUrls,
-  paths: DIRS.flatMap((d) => FILES.map((f) => `${d}/${f}`)),
+  paths: PATHS,
   // Berkeley DB Packages files of big RHEL hosts exceed the 100 MiB dpkg-sized default.
   maxBytes: DEFAULT_LIMITS.MAX_RPMDB_BYTES,
   catalog: catalogRpmDb,

@@ -1,0 +1,93 @@
+/**
+ * The rpm catalogers behind the real dispatcher over a directory tree (test/helpers/dir-fs):
+ * fixed paths, maxBytes, and the Fedora/SUSE layout where /var/lib/rpm is a symlink to
+ * /usr/lib/sysimage/rpm (the database must be catalogued once, under its canonical path).
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../../../engine/limits.js';
+import { runOsCatalogers } from '../../../../readers/dispatch.js';
+import { rpmCataloger, rpmManifestCataloger } from '../../../../readers/pkgdb/rpm/index.js';
+import { dirFileSystem } from '../../../helpers/dir-fs.js';
+import { HAVE_SHARED, NO_SHARED_REASON, SHARED_FIXTURES } from '../../../helpers/paths.js';
+
+const FIX = resolve(SHARED_FIXTURES, 'rpmdb');
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+function tree(files: Record<string, string>, links: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'snapscan-rpmtree-'));
+  roots.push(root);
+  for (const [to, from] of Object.entries(files)) {
+    mkdirSync(join(root, to, '..'), { recursive: true });
+    copyFileSync(from, join(root, to));
+  }
+  for (const [at, target] of Object.entries(links)) {
+    mkdirSync(join(root, at, '..'), { recursive: true });
+    symlinkSync(target, join(root, at));
+  }
+  return root;
+}
+
+describe.skipIf(!HAVE_SHARED)(
+  `readers/pkgdb/rpm via readers/dispatch${HAVE_SHARED ? '' : `: skipped, ${NO_SHARED_REASON}`}`,
+  () => {
+    it.each([
+      {
+        name: 'sqlite in /usr/lib/sysimage/rpm, /var/lib/rpm a symlink to it (Fedora >= 36)',
+        files: { 'usr/lib/sysimage/rpm/rpmdb.sqlite': join(FIX, 'cbl-mariner2-sqlite.rpmdb.sqlite') },
+        links: { 'var/lib/rpm': '../../usr/lib/sysimage/rpm' },
+        count: 129,
+        path: '/usr/lib/sysimage/rpm/rpmdb.sqlite',
+        alias: '/var/lib/rpm/rpmdb.sqlite',
+      },
+      {
+        name: 'ndb in /usr/lib/sysimage/rpm with an absolute symlink (SUSE)',
+        files: { 'usr/lib/sysimage/rpm/Packages.db': join(FIX, 'sle15-bci-ndb.Packages.db') },
+        links: { 'var/lib/rpm': '/usr/lib/sysimage/rpm' },
+        count: 35,
+        path: '/usr/lib/sysimage/rpm/Packages.db',
+        alias: '/var/lib/rpm/Packages.db',
+      },
+      {
+        name: 'Berkeley DB in /var/lib/rpm (CentOS 8)',
+        files: { 'var/lib/rpm/Packages': join(FIX, 'centos8-dive-bdb.Packages') },
+        links: {},
+        alias: undefined,
+        count: 1,
+        path: '/var/lib/rpm/Packages',
+      },
+      {
+        name: 'distroless Mariner manifest',
+        files: {
+          'var/lib/rpmmanifest/container-manifest-2': join(
+            FIX,
+            'cbl-mariner2-distroless.container-manifest-2',
+          ),
+        },
+        links: {},
+        alias: undefined,
+        count: 5,
+        path: '/var/lib/rpmmanifest/container-manifest-2',
+      },
+    ])(
+      '$name: each package once, located at its canonical path',
+      async ({ files, links, count, path, alias }) => {
+        const fs = dirFileSystem(tree(files, links));
+        const res = await runOsCatalogers([rpmCataloger, rpmManifestCataloger], {
+          fs,
+          limits: { ...DEFAULT_LIMITS },
+        });
+        expect(res.errors).toEqual([]);
+        expect(res.packages).toHaveLength(count);
+        expect(new Set(res.packages.map((p) => p.locations[0]!.path))).toEqual(new Set([path]));
+        // The dispatcher did offer the same database under its symlinked name too.
+        if (alias) expect(res.filesRead).toContain(alias);
+      },
+    );
+  },
+);
