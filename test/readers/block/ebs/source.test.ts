@@ -238,6 +238,22 @@ describe('readers/block/ebs', () => {
     expect(proactive.stats()).toMatchObject({ relists: 1, getCalls: 1, retries: 0 });
   });
 
+  it('resumes a listing after the block following the last one seen when its NextToken expired', async () => {
+    // Every page token is stale by the time the next page is asked for.
+    emu.configure({
+      maxPageSize: 5,
+      tokenTtlMs: 40,
+      faults: { latency: { kind: 'fixed', ms: 60 }, actions: ['ListSnapshotBlocks'] },
+    });
+    const src = await source({ tokenRefreshMarginMs: 0 });
+    const written = writtenBlocks(file);
+    expect(src.listedBlocks()).toEqual(written);
+    const pages = Math.ceil(written.length / 5);
+    // Each page after the first: one call rejected for its expired token, one restarted call.
+    expect(src.stats().listCalls).toBe(2 * pages - 1);
+    expect(src.stats().retries).toBe(pages - 1);
+  });
+
   it('says the caller needs kms:Decrypt when KMS denies an encrypted snapshot', async () => {
     const vol = await emu.addVolume({ imagePath: image, kmsDenied: true });
     const snap = emu.addSnapshot(vol);
