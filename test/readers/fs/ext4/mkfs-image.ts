@@ -120,22 +120,59 @@ export function sourceTree(): string {
   return dir;
 }
 
+/** A small tree for the mutation test: every walk of it stays cheap. */
+export function smallTree(): string {
+  const dir = path.join(CACHE, `small-tree-v${TREE_VERSION}`);
+  const done = `${dir}.done`;
+  if (existsSync(done)) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  const rand = prng(7);
+  const w = (rel: string, data: Buffer | string) => {
+    const p = path.join(dir, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, data);
+  };
+  for (const [i, n] of [0, 10, 100, 1000, 5000, 13 * 1024, 40 * 1024, 300 * 1024].entries())
+    w(`f${i}`, bytes(rand, n));
+  for (let i = 0; i < 60; i++) w(`many/entry-with-a-longish-name-${i}`, `${i}\n`);
+  w('a/b/c/d/file', 'deep\n');
+  mkdirSync(path.join(dir, 'links'), { recursive: true });
+  symlinkSync('../f1', path.join(dir, 'links/fast'));
+  symlinkSync(`../a/b/c/d/${'.'.repeat(1)}/file${'/.'.repeat(40)}`, path.join(dir, 'links/slow'));
+  writeFileSync(done, '');
+  return dir;
+}
+
 export interface Variant {
   name: string;
+  /** Source tree: the full generated tree (default) or the small mutation-test tree. */
+  tree?: 'full' | 'small';
   args: string[];
   /** Run `e2fsck -fyD` afterwards: re-indexes large directories as htrees. */
   fsckD?: boolean;
   sizeMiB?: number;
+  /** mke2fs -N (default 4096). */
+  inodes?: number;
 }
 
 export const UUID = '5e1f3c2a-7b4d-4c8e-9f10-112233445566';
 
 /** Builds (or reuses) the image for a variant; returns its path. */
 export function buildImage(v: Variant): string {
-  const tree = sourceTree();
+  const tree = v.tree === 'small' ? smallTree() : sourceTree();
   const size = v.sizeMiB ?? 48;
   const key = createHash('sha256')
-    .update(JSON.stringify([TREE_VERSION, v.args, v.fsckD ?? false, size, MKE2FS_CONF]))
+    .update(
+      JSON.stringify([
+        TREE_VERSION,
+        v.tree ?? 'full',
+        v.inodes ?? 4096,
+        v.args,
+        v.fsckD ?? false,
+        size,
+        MKE2FS_CONF,
+      ]),
+    )
     .digest('hex')
     .slice(0, 16);
   const img = path.join(CACHE, `${v.name}-${key}.img`);
@@ -152,7 +189,7 @@ export function buildImage(v: Variant): string {
       '-q',
       '-F',
       '-N',
-      '4096',
+      String(v.inodes ?? 4096),
       '-U',
       UUID,
       '-E',
