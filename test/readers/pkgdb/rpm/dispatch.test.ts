@@ -77,7 +77,7 @@ describe.skipIf(!HAVE_SHARED)(
     ])(
       '$name: each package once, located at its canonical path',
       async ({ files, links, count, path, alias }) => {
-        const fs = dirFileSystem(tree(files, links));
+        const fs = dirFileSystem(tree(files as Record<string, string>, links as Record<string, string>));
         const res = await runOsCatalogers([rpmCataloger, rpmManifestCataloger], {
           fs,
           limits: { ...DEFAULT_LIMITS },
