@@ -32,6 +32,11 @@ export function atOrAbove(findings: readonly Finding[], min: Severity): Finding[
   return findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[min]);
 }
 
+/** The installed version as the package manager writes it: `[epoch:]version[-release]`. */
+function installedText(p: { version: string; epoch: number; release?: string }): string {
+  return `${p.epoch ? `${p.epoch}:` : ''}${p.version}${p.release ? `-${p.release}` : ''}`;
+}
+
 function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
@@ -69,8 +74,8 @@ export function renderTable(reports: readonly ScanReport[]): string {
           f.inspectorScore?.toFixed(1) ?? '-',
           f.packageVulnerabilityDetails.vulnerabilityId,
           p?.name ?? '',
-          p?.version ?? '',
-          p?.fixedInVersion ?? (f.fixAvailable === 'NO' ? '(no fix)' : ''),
+          p ? installedText(p) : '',
+          p?.fixedInVersion === 'NotAvailable' ? '(no fix)' : (p?.fixedInVersion ?? ''),
           f.epss ? f.epss.score.toFixed(3) : '-',
           f.exploitAvailable === 'YES' ? 'yes' : '',
         ]);

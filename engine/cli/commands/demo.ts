@@ -12,7 +12,10 @@ import { parseCommandArgs } from '../args.js';
 import { run as runScan } from './scan.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-export const DEMO_IMAGES = [resolve(REPO, 'test/fixtures/demo/debian-12-cloud.img.gz')];
+export const DEMO_IMAGES = [
+  resolve(REPO, 'test/fixtures/demo/debian-12-cloud.img.gz'),
+  resolve(REPO, 'test/fixtures/demo/almalinux-9-cloud.img.gz'),
+];
 /** Next to a checkout the shared sample feeds live in ../shared/vulndata (used when offline). */
 const SHARED_VULNDATA = resolve(REPO, '../shared/vulndata');
 
