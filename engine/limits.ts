@@ -63,6 +63,10 @@ export const DEFAULT_LIMITS = {
   MAX_RPMDB_BYTES: 512 * MiB,
   /** Bytes one EBS snapshot block may have (EBS direct uses 512 KiB). */
   MAX_EBS_BLOCK_BYTES: 512 * KiB,
+  /** Bytes of one directory's blocks (ext4): 1M entries of ~40 B plus htree slack stay far below. */
+  MAX_DIR_BYTES: 256 * MiB,
+  /** Bytes one InodeStore.readData call may return (it allocates the result). */
+  MAX_READ_DATA_BYTES: 1 * GiB,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
