@@ -128,7 +128,27 @@ function resolveDepends(entries: readonly DpkgEntry[]): Map<DpkgEntry, string[]>
   return out;
 }
 
-async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult> {
+/**
+ * What to read beyond the status file. Each costs small-file reads per package (on an EBS source a
+ * few block fetches each): a scan that needs only names and versions can turn them off.
+ */
+export interface DpkgCatalogerOptions {
+  /** info/<pkg>.md5sums and .conffiles → metadata.files (default true). */
+  installedFiles?: boolean;
+  /** /usr/share/doc/<pkg>/copyright → licenses (default true). */
+  licenses?: boolean;
+  /** /var/lib/dpkg/available → metadata.digest (default true). */
+  availableDigests?: boolean;
+}
+
+async function catalog(
+  file: CatalogFile,
+  ctx: CatalogContext,
+  options: DpkgCatalogerOptions = {},
+): Promise<CatalogResult> {
+  const wantFiles = options.installedFiles ?? true;
+  const wantLicenses = options.licenses ?? true;
+  const wantDigests = options.availableDigests ?? true;
   const dir = dirname(file.path);
   const distroless = basename(dir) === 'status.d';
   if (distroless && STATUS_D_SIDE_FILE.test(file.path)) return { packages: [], errors: [] };
@@ -146,8 +166,9 @@ async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogR
 
   const infoDir = distroless ? dir : `${dir}/info`;
   const infoMax = limits.MAX_PKG_INFO_FILE_BYTES ?? DEFAULT_LIMITS.MAX_PKG_INFO_FILE_BYTES;
-  const infoNames = await listNames(ctx, infoDir, errors);
-  const digests = distroless ? undefined : await readAvailableDigests(ctx, `${dir}/available`, errors);
+  const infoNames = wantFiles ? await listNames(ctx, infoDir, errors) : undefined;
+  const digests =
+    distroless || !wantDigests ? undefined : await readAvailableDigests(ctx, `${dir}/available`, errors);
   const dependsOn = resolveDepends(entries);
   const namespace = purlNamespace(ctx.os, 'debian');
   const distro = distroQualifier(ctx.os);
@@ -181,7 +202,9 @@ async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogR
         files.set(m.path, f);
       }
     }
-    const copyright = await readOptional(ctx, `/usr/share/doc/${e.package}/copyright`, infoMax, errors);
+    const copyright = wantLicenses
+      ? await readOptional(ctx, `/usr/share/doc/${e.package}/copyright`, infoMax, errors)
+      : undefined;
     const licenses = copyright ? parseCopyrightLicenses(copyright.toString('utf8')) : [];
     return toPackage(e, {
       file: file.path,
@@ -289,17 +312,23 @@ async function readAvailableDigests(
   return out;
 }
 
-export const dpkgCataloger: Cataloger = {
-  id,
-  displayName,
-  kind: 'os',
-  version,
-  specUrls,
-  paths: ['/var/lib/dpkg/status', '/var/lib/dpkg/status.d/*'],
-  /** status.d also holds <pkg>.md5sums beside each stanza file: those are not databases. */
-  wants: (path, stat) =>
-    stat.type === 'file' &&
-    (path === '/var/lib/dpkg/status' ||
-      (dirname(path) === '/var/lib/dpkg/status.d' && !STATUS_D_SIDE_FILE.test(path))),
-  catalog,
-};
+/** A dpkg cataloger; `options` turn the per-package enrichment reads off. */
+export function createDpkgCataloger(options: DpkgCatalogerOptions = {}): Cataloger {
+  return {
+    id,
+    displayName,
+    kind: 'os',
+    version,
+    specUrls,
+    paths: ['/var/lib/dpkg/status', '/var/lib/dpkg/status.d/*'],
+    /** status.d also holds <pkg>.md5sums beside each stanza file: those are not databases. */
+    wants: (path, stat) =>
+      stat.type === 'file' &&
+      (path === '/var/lib/dpkg/status' ||
+        (dirname(path) === '/var/lib/dpkg/status.d' && !STATUS_D_SIDE_FILE.test(path))),
+    catalog: (file, ctx) => catalog(file, ctx, options),
+  };
+}
+
+/** The default: everything read (installed files, licenses, digests). */
+export const dpkgCataloger: Cataloger = createDpkgCataloger();

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../../engine/limits.js';
-import { type DpkgFileRecord, dpkgCataloger } from '../../../../readers/pkgdb/dpkg/index.js';
+import {
+  createDpkgCataloger,
+  type DpkgFileRecord,
+  dpkgCataloger,
+} from '../../../../readers/pkgdb/dpkg/index.js';
 import { dirFileSystem } from '../../../helpers/dir-fs.js';
 import { runCataloger } from './helpers.js';
 
@@ -170,6 +174,43 @@ describe('readers/pkgdb/dpkg/index.ts dpkgCataloger', () => {
       undefined,
       `sha256:${'ab'.repeat(32)}`,
     ]);
+  });
+
+  it.each([
+    { name: 'default', cat: dpkgCataloger, reads: 6 },
+    {
+      name: 'enrichment off',
+      cat: createDpkgCataloger({ installedFiles: false, licenses: false, availableDigests: false }),
+      reads: 0,
+    },
+  ])('reads beyond the status file: $name → $reads', async ({ cat, reads }) => {
+    const root = tree({
+      'var/lib/dpkg/status': LIBC,
+      'var/lib/dpkg/info/bash.md5sums': 'fedcba9876543210fedcba9876543210  bin/bash\n',
+      'var/lib/dpkg/info/libc6:amd64.md5sums': 'fedcba9876543210fedcba9876543210  lib/libc.so.6\n',
+      'usr/share/doc/bash/copyright': 'License: GPL-3+\n',
+    });
+    const fs = dirFileSystem(root);
+    const calls: string[] = [];
+    const counting = new Proxy(fs, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop === 'readFile' || prop === 'readdir') {
+          return (path: string, ...rest: unknown[]) => {
+            calls.push(`${String(prop)} ${path}`);
+            return (v as (...a: unknown[]) => unknown).call(target, path, ...rest);
+          };
+        }
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const r = await cat.catalog(
+      { path: '/var/lib/dpkg/status', bytes: Buffer.from(LIBC) },
+      { fs: counting, limits: { ...DEFAULT_LIMITS } },
+    );
+    expect(r.packages).toHaveLength(2);
+    // default: readdir info, available, 2 × md5sums, 2 × copyright
+    expect(calls).toHaveLength(reads);
   });
 
   it('honours an aborted signal', async () => {
