@@ -47,7 +47,15 @@ describe.skipIf(!hasHostDb)('readers/pkgdb/dpkg on the host database vs dpkg-que
     expect(want.length).toBeGreaterThan(50);
     expect(got).toEqual(want);
     expect(run.errors).toEqual([]);
-    console.log(`host dpkg db: ${got.length} packages, catalogued with enrichment in ${ms.toFixed(0)} ms`);
+    // The host's own os-release decides the purl namespace and distro qualifier.
+    if (run.os) {
+      const distro = `${run.os.id}-${run.os.versionId ?? run.os.name}`;
+      expect(run.packages[0]!.purl).toContain(`pkg:deb/${run.os.id}/`);
+      expect(decodeURIComponent(run.packages[0]!.purl)).toContain(`distro=${distro}`);
+    }
+    console.log(
+      `host dpkg db (${run.os?.prettyName ?? 'unknown OS'}): ${got.length} packages, catalogued with enrichment in ${ms.toFixed(0)} ms`,
+    );
 
     // Files: the md5sums of a handful of packages, read independently.
     let checked = 0;
