@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   createWriteStream,
   existsSync,
@@ -7,6 +7,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -395,6 +396,70 @@ describe('readers/partition/lvm2 (crafted single PV)', () => {
     expect(err.message).toMatch(/^lvm2: metadata text at 0x12[0-9a-f]{2}: /);
   });
 });
+
+const HAVE_PVCK = haveTool('pvck');
+
+describe.skipIf(!HAVE_PVCK)(
+  'readers/partition/lvm2 (crafted PVs checked by lvm2 pvck --dump headers)',
+  () => {
+    const flipAt = (at: number) => (b: Buffer) => b.writeUInt8(b.readUInt8(at) ^ 1, at);
+    const cases: { name: string; make: () => Buffer; valid: boolean; args?: string[] }[] = [
+      { name: 'plain', make: () => singlePv(), valid: true },
+      { name: 'wrapped text', make: () => singlePv({ wrap: true }), valid: true },
+      // pvck reads the label sector it is told (default 1).
+      {
+        name: 'label in sector 3',
+        make: () => singlePv({ labelSector: 3 }),
+        valid: true,
+        args: ['--labelsector', '3'],
+      },
+      { name: 'label CRC broken', make: () => mutated(flipAt(512 + 40)), valid: false },
+      { name: 'mda header checksum broken', make: () => mutated(flipAt(4096 + 100)), valid: false },
+      { name: 'metadata text CRC broken', make: () => mutated(flipAt(4096 + 600)), valid: false },
+    ];
+    function mutated(f: (b: Buffer) => void): Buffer {
+      const b = singlePv();
+      f(b);
+      return b;
+    }
+
+    it.each(cases)(
+      '$name: our verdict and VG agree with pvck (valid=$valid)',
+      async ({ name, make, valid, args }) => {
+        const buf = make();
+        const dir = join(TEST_CACHE, 'partition');
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `pvck-${name.replace(/\W+/g, '-')}-${process.pid}.img`);
+        writeFileSync(file, buf);
+        let out: string;
+        try {
+          const r = spawnSync('pvck', ['--dump', 'headers', ...(args ?? []), file], {
+            encoding: 'utf8',
+            env: { ...process.env, LVM_SUPPRESS_FD_WARNINGS: '1' },
+          });
+          out = `${r.stdout}\n${r.stderr}`;
+        } finally {
+          rmSync(file, { force: true });
+        }
+        const pvckValid = !/CHECK:/.test(out);
+        expect(pvckValid).toBe(valid);
+        const ours = await readPhysicalVolume(new MemorySource(buf)).then(
+          (pv) => pv,
+          (e: unknown) => e as ScanError,
+        );
+        if (valid) {
+          const m = /metadata text at \d+ crc 0x[0-9a-f]+ # vgname (\S+) seqno (\d+)/.exec(out);
+          expect(m).not.toBeNull();
+          const pv = ours as Awaited<ReturnType<typeof readPhysicalVolume>>;
+          expect([pv?.vg?.name, String(pv?.vg?.seqno)]).toEqual([m![1], m![2]]);
+          expect(/pv_header\.pv_uuid (\S+)/.exec(out)![1]).toBe(pv!.label.pvUuid.replace(/-/g, ''));
+        } else {
+          expect((ours as ScanError).code).toBe('corrupt');
+        }
+      },
+    );
+  },
+);
 
 describe('readers/partition/lvm2 (crafted two-PV VG on a GPT disk)', () => {
   const lvs = [
