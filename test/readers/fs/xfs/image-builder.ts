@@ -46,10 +46,13 @@ function randomBytes(rand: () => number, n: number): Buffer {
   return b;
 }
 
+/** 'full' for the feature variants; 'small' (600-entry big dir, no large file) for the mutation runs. */
+export type TreeKind = 'full' | 'small';
+
 /** Writes the source tree once and returns its path. */
-export function buildTree(): string {
-  const key = createHash('sha256').update(`tree-v${GENERATOR_VERSION}`).digest('hex').slice(0, 12);
-  const dir = join(CACHE_DIR, `tree-${key}`);
+export function buildTree(kind: TreeKind = 'full'): string {
+  const key = createHash('sha256').update(`tree-v${GENERATOR_VERSION}-${kind}`).digest('hex').slice(0, 12);
+  const dir = join(CACHE_DIR, `tree-${kind}-${key}`);
   if (existsSync(join(dir, '.done'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -61,11 +64,12 @@ export function buildTree(): string {
   };
   w('README.txt', 'snapscan xfs fixture\n');
   w('empty.txt', '');
-  w('large.bin', randomBytes(rand, 2 * 1024 * 1024 + 123));
+  if (kind === 'full') w('large.bin', randomBytes(rand, 2 * 1024 * 1024 + 123));
   w('medium.bin', randomBytes(rand, 70_001));
   w('naïve-café.txt', 'utf-8 name\n');
   w(DEEP_FILE.slice(1), `deep file ${'d'.repeat(5000)}\n`);
-  for (let i = 0; i < BIG_DIR_ENTRIES; i++) {
+  const bigEntries = kind === 'full' ? BIG_DIR_ENTRIES : 600;
+  for (let i = 0; i < bigEntries; i++) {
     const name = `big/entry-${String(i).padStart(5, '0')}-${randomBytes(rand, 4).toString('hex')}`;
     w(name, i % 10 === 0 ? `content of ${i}\n` : '');
   }
@@ -148,13 +152,14 @@ export interface Variant {
   /** Run after mkfs (e.g. xfs_admin -U to set a metadata UUID). */
   post?: string[][];
   sizeMiB?: number;
+  tree?: TreeKind;
 }
 
 export const FIXED_UUID = '5a5a5a5a-1234-4cde-8f00-0123456789ab';
 
 /** Builds (or reuses) the image for a variant; returns the image path and the tree it was built from. */
 export async function buildImage(v: Variant): Promise<{ img: string; tree: string }> {
-  const tree = buildTree();
+  const tree = buildTree(v.tree ?? 'full');
   const sizeMiB = v.sizeMiB ?? 64;
   const key = createHash('sha256')
     .update(JSON.stringify([GENERATOR_VERSION, tree, v.mkfsArgs, v.post ?? [], sizeMiB, MKFS_VERSION]))
