@@ -19,6 +19,15 @@ afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
+interface Case {
+  name: string;
+  files: Record<string, string>;
+  links: Record<string, string>;
+  count: number;
+  path: string;
+  alias: string | undefined;
+}
+
 function tree(files: Record<string, string>, links: Record<string, string> = {}): string {
   const root = mkdtempSync(join(tmpdir(), 'snapscan-rpmtree-'));
   roots.push(root);
@@ -77,7 +86,7 @@ describe.skipIf(!HAVE_SHARED)(
     ])(
       '$name: each package once, located at its canonical path',
       async ({ files, links, count, path, alias }) => {
-        const fs = dirFileSystem(tree(files as Record<string, string>, links as Record<string, string>));
+        const fs = dirFileSystem(tree(files, links));
         const res = await runOsCatalogers([rpmCataloger, rpmManifestCataloger], {
           fs,
           limits: { ...DEFAULT_LIMITS },
