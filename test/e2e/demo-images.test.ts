@@ -62,6 +62,7 @@ describe('test/fixtures/demo images', () => {
           `--admindir=${admin}`,
           '-W',
           '-f',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
           '${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\n',
         ],
         { encoding: 'utf8' },
