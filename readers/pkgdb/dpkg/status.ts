@@ -68,6 +68,9 @@ const ON_DISK_STATES = new Set([
   'triggers-pending',
 ]);
 
+/** Alphanumeric first, then alphanumerics and "+-." (dpkg lib/dpkg/parsehelp.c); dpkg folds case. */
+const PACKAGE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9+.-]*$/;
+
 const SOURCE_RE = /^(\S+)(?:\s+\((.*)\))?\s*$/;
 
 /** Fields only vcpkg writes in its own "status" file (claircore rejects such files the same way). */
@@ -111,6 +114,10 @@ function toEntry(s: Stanza, format: string, distroless: boolean): DpkgEntry | Sc
   const loc = (field: string) => ({ format, struct: `stanza at line ${s.line}`, offset: s.offset, field });
   const name = f.get('package') ?? '';
   if (name === '') return new CorruptError(loc('Package'), '""', 'is', 'required');
+  // dpkg's own rule (pkg_name_is_illegal): the name also becomes a path component below.
+  if (!PACKAGE_NAME_RE.test(name)) {
+    return new CorruptError(loc('Package'), JSON.stringify(name.slice(0, 60)), 'is not', 'a package name');
+  }
   const status = f.get('status');
   if (status !== undefined) {
     const words = status.split(/\s+/);

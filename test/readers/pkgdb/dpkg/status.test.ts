@@ -42,6 +42,8 @@ describe('readers/pkgdb/dpkg/status.ts', () => {
   it.each([
     { name: 'empty Package', text: 'Package:\nStatus: install ok installed\n', field: 'Package' },
     { name: 'no Package', text: 'Status: install ok installed\n', field: 'Package' },
+    { name: 'path in Package', text: 'Package: ../../etc\nStatus: install ok installed\n', field: 'Package' },
+    { name: 'slash in Package', text: 'Package: a/b\nStatus: install ok installed\n', field: 'Package' },
     { name: 'Status not three words', text: 'Package: a\nStatus: installed\n', field: 'Status' },
     {
       name: 'bad Installed-Size',
