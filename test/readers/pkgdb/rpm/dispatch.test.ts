@@ -45,7 +45,7 @@ function tree(files: Record<string, string>, links: Record<string, string> = {})
 describe.skipIf(!HAVE_SHARED)(
   `readers/pkgdb/rpm via readers/dispatch${HAVE_SHARED ? '' : `: skipped, ${NO_SHARED_REASON}`}`,
   () => {
-    it.each([
+    it.each<Case>([
       {
         name: 'sqlite in /usr/lib/sysimage/rpm, /var/lib/rpm a symlink to it (Fedora >= 36)',
         files: { 'usr/lib/sysimage/rpm/rpmdb.sqlite': join(FIX, 'cbl-mariner2-sqlite.rpmdb.sqlite') },
