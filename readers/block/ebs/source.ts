@@ -70,6 +70,10 @@ export interface EbsStats {
   relists: number;
   prefetched: number;
   peakInFlight: number;
+  /** Distinct listed blocks fetched at least once; with a cache that holds them, equals getCalls - retries. */
+  distinctBlocksFetched: number;
+  /** Distinct unlisted (zero) blocks read. distinctBlocksFetched + this = CountingSource's distinctBlocks. */
+  distinctZeroBlocks: number;
   /** At list prices, see cost.ts. */
   costUsd: number;
   cache: LruCacheStats;
@@ -116,6 +120,8 @@ export class EbsSnapshotSource implements BlockSource {
   >;
   private inFlight = 0;
   private prefetchInFlight = 0;
+  private readonly fetchedSet = new Set<number>();
+  private readonly zeroSet = new Set<number>();
   private readonly c = {
     listCalls: 0,
     getCalls: 0,
@@ -254,6 +260,8 @@ export class EbsSnapshotSource implements BlockSource {
       blockSize: this.blockSize,
       blocksListed: this.map.blocks.size,
       ...this.c,
+      distinctBlocksFetched: this.fetchedSet.size,
+      distinctZeroBlocks: this.zeroSet.size,
       costUsd: ebsCostUsd(this.c.listCalls, this.c.getCalls),
       cache: this.cache.stats(),
     };
@@ -272,6 +280,7 @@ export class EbsSnapshotSource implements BlockSource {
   private block(b: number, priority: number, signal?: AbortSignal): Promise<Buffer | null> {
     if (!this.map.blocks.has(b)) {
       this.c.zeroBlockReads++;
+      this.zeroSet.add(b);
       return Promise.resolve(null);
     }
     const cached = this.cache.get(b);
@@ -288,6 +297,7 @@ export class EbsSnapshotSource implements BlockSource {
   private startFetch(b: number, priority: number): Promise<Buffer> {
     const p = (this.queue.add(() => this.fetchBlock(b), { priority, signal: this.signal }) as Promise<Buffer>)
       .then((data) => {
+        this.fetchedSet.add(b);
         this.cache.set(b, data);
         return data;
       })

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CountingSource } from '../../../../readers/block/counting.js';
 import {
   type EbsSnapshotSource,
   ebsCostUsd,
@@ -99,7 +100,25 @@ describe('readers/block/ebs', () => {
     // The last byte of the volume, far past the image: zeros.
     expect((await src.read(src.size - 1n, 1))[0]).toBe(0);
     // Every block was fetched once; everything else came from the cache or was a hole.
-    expect(src.stats().getCalls).toBe(writtenBlocks(file).length);
+    const s = src.stats();
+    expect(s.getCalls).toBe(writtenBlocks(file).length);
+    expect(s.distinctBlocksFetched).toBe(writtenBlocks(file).length);
+    expect(s.distinctBlocksFetched + s.distinctZeroBlocks).toBeLessThanOrEqual(2048);
+  });
+
+  it('fetches each touched written block exactly once: GetSnapshotBlock calls = CountingSource distinct blocks that are written', async () => {
+    const src = await source();
+    const counting = new CountingSource(src);
+    const rand = prng(21);
+    for (let i = 0; i < 200; i++) {
+      const offset = Math.floor(rand() * (file.length - 70_000));
+      await counting.read(BigInt(offset), 1 + Math.floor(rand() * 65_536));
+    }
+    const written = new Set(writtenBlocks(file));
+    const touched = counting.touchedBlocks();
+    const s = src.stats();
+    expect(s.getCalls).toBe(touched.filter((b) => written.has(b)).length);
+    expect(s.distinctBlocksFetched + s.distinctZeroBlocks).toBe(counting.stats().distinctBlocks);
   });
 
   it.each([
