@@ -169,6 +169,20 @@ describe.skipIf(!MKFS_VERSION)('readers/fs/xfs (mkfs.xfs -p images)', () => {
       expect(store.sb.agCount).toBeGreaterThan(1);
     });
 
+    it('decodes inode fields: timestamps, large extent counters, ownership', async () => {
+      const st = await fs.stat('/medium.bin');
+      expect(st.size).toBe(70_001);
+      expect(st.uid).toBe(0);
+      expect(st.nlink).toBe(1);
+      // mkfs stamps the current time: legacy and bigtime encodings must both land in a sane range.
+      expect(st.mtime).toBeGreaterThan(Date.UTC(2020, 0, 1) / 1000);
+      expect(st.mtime).toBeLessThan(Date.now() / 1000 + 86_400);
+      const inode = await store.inode(st.ino);
+      expect((inode.flags2 & 0x10n) !== 0n).toBe(c.features.includes('nrext64'));
+      expect((inode.flags2 & 0x8n) !== 0n).toBe(store.sb.hasBigtime);
+      expect(inode.nextents).toBeGreaterThanOrEqual(1n);
+    });
+
     it('walk lists exactly the source tree', async () => {
       const want = await listTree(tree);
       const got: Array<{ path: string; type: string }> = [];
