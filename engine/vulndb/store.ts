@@ -110,6 +110,9 @@ export function vendorOf(advisory: Pick<Advisory, 'id' | 'source'>): string {
 
 type Row = Record<string, unknown>;
 
+/** Parsed advisories kept per read-only store (a few KB each: ~100 MB at most). */
+const ADVISORY_CACHE_ENTRIES = 20_000;
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -130,10 +133,9 @@ export class VulnStore implements AdvisoryLookup {
     this.path = path;
     this.db = db;
     this.stAffected = db.prepare(
-      `SELECT f.record AS affected, a.record AS advisory
-         FROM affected f JOIN advisories a ON a.id = f.advisory_id
-        WHERE f.ecosystem = ? AND f.name_key = ?
-        ORDER BY f.advisory_id, f.rowid`,
+      `SELECT advisory_id, record FROM affected
+        WHERE ecosystem = ? AND name_key = ?
+        ORDER BY advisory_id, rowid`,
     );
     this.stEpss = db.prepare('SELECT * FROM epss WHERE cve = ?');
     this.stKev = db.prepare('SELECT * FROM kev WHERE cve = ?');
@@ -177,18 +179,35 @@ export class VulnStore implements AdvisoryLookup {
     this.db.close();
   }
 
+  /**
+   * Advisories and affected entries for one package. Parsed advisories are cached (the store is
+   * read-only and one advisory affects many packages): callers must treat the records as immutable.
+   */
   affected(ecosystem: string, name: string): Array<{ advisory: Advisory; affected: AffectedPackage }> {
     const rows = this.stAffected.all(ecosystem, nameKey(ecosystem, name)) as Row[];
-    const cache = new Map<string, Advisory>();
-    return rows.map((r) => {
-      const text = r.advisory as string;
-      let advisory = cache.get(text);
-      if (!advisory) {
-        advisory = JSON.parse(text) as Advisory;
-        cache.set(text, advisory);
-      }
-      return { advisory, affected: JSON.parse(r.affected as string) as AffectedPackage };
-    });
+    const out: Array<{ advisory: Advisory; affected: AffectedPackage }> = [];
+    for (const r of rows) {
+      const advisory = this.cachedAdvisory(r.advisory_id as string);
+      if (!advisory) continue; // an affected row without its advisory cannot happen through the writer
+      out.push({ advisory, affected: JSON.parse(r.record as string) as AffectedPackage });
+    }
+    return out;
+  }
+
+  private readonly advisoryCache = new Map<string, Advisory>();
+
+  private cachedAdvisory(id: string): Advisory | undefined {
+    const hit = this.advisoryCache.get(id);
+    if (hit) return hit;
+    const adv = this.advisory(id);
+    if (!adv) return undefined;
+    if (this.advisoryCache.size >= ADVISORY_CACHE_ENTRIES) {
+      // Drop the oldest insertion (Map keeps insertion order): a cheap FIFO bound on memory.
+      const first = this.advisoryCache.keys().next().value;
+      if (first !== undefined) this.advisoryCache.delete(first);
+    }
+    this.advisoryCache.set(id, adv);
+    return adv;
   }
 
   advisory(id: string): Advisory | undefined {
