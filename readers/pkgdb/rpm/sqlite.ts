@@ -74,6 +74,8 @@ export function readSqliteRpmdb(
   }
   try {
     db.pragma('trusted_schema = OFF');
+    // Check each b-tree cell's size against its page while reading: corruption surfaces earlier.
+    db.pragma('cell_size_check = ON');
     const schema = db
       .prepare("SELECT type, sql FROM sqlite_master WHERE name = 'Packages' COLLATE NOCASE")
       .all() as Array<{ type: string; sql: string | null }>;
