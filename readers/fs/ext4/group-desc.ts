@@ -14,6 +14,7 @@ import {
   hasRoCompat,
   INCOMPAT,
   RO_COMPAT,
+  SUPERBLOCK_OFFSET,
   type Superblock,
 } from './superblock.js';
 
@@ -54,7 +55,10 @@ export function groupFirstBlock(sb: Superblock, group: number): number {
 
 /** Block number holding descriptor block `n` (ext4 descriptor_loc). */
 export function descriptorBlock(sb: Superblock, n: number): number {
-  if (!hasIncompat(sb, INCOMPAT.meta_bg) || n < sb.firstMetaBg) return sb.firstDataBlock + 1 + n;
+  // The table follows the block holding the superblock: block 1 with 1 KiB blocks (even when
+  // bigalloc makes s_first_data_block 0), else block 0.
+  const sbBlock = Math.floor(SUPERBLOCK_OFFSET / sb.blockSize);
+  if (!hasIncompat(sb, INCOMPAT.meta_bg) || n < sb.firstMetaBg) return sbBlock + 1 + n;
   const bg = descsPerBlock(sb) * n;
   let hasSuper = groupHasSuper(sb, bg) ? 1 : 0;
   if (sb.blockSize === 1024 && n === 0 && sb.firstDataBlock === 0) hasSuper++;

@@ -42,14 +42,6 @@ const META_CACHE_BYTES = 8 * MiB;
 const INODE_CACHE_ENTRIES = 2048;
 /** One source read at most this large when copying a run of data blocks. */
 const READ_CHUNK_BYTES = 4 * MiB;
-/**
- * Bytes of one directory: 1M entries of ~40 bytes plus htree slack stay far below; a hostile size
- * cannot make one readDir scan the volume.
- */
-const MAX_DIR_BYTES = 256 * MiB;
-/** One readData call returns at most this much (it allocates the result). */
-const MAX_READ_DATA_BYTES = 1024 * MiB;
-
 export interface Ext4OpenOptions {
   signal?: AbortSignal;
   limits?: Partial<Limits>;
@@ -293,12 +285,12 @@ export class Ext4Store implements InodeStore {
       }
       return this.checkEntries(out, inode);
     }
-    if (inode.size > MAX_DIR_BYTES) {
+    if (inode.size > this.limits.MAX_DIR_BYTES) {
       throw new LimitExceededError(
         { format: FORMAT, struct: `directory inode ${ino}`, offset: inode.offset, field: 'i_size' },
         'MAX_DIR_BYTES',
         inode.size,
-        MAX_DIR_BYTES,
+        this.limits.MAX_DIR_BYTES,
       );
     }
     const bs = this.blockSize;
@@ -354,12 +346,12 @@ export class Ext4Store implements InodeStore {
     this.refuseEncrypted(inode);
     if (offset >= inode.size) return Buffer.alloc(0);
     const n = Math.min(length, inode.size - offset);
-    if (n > MAX_READ_DATA_BYTES) {
+    if (n > this.limits.MAX_READ_DATA_BYTES) {
       throw new LimitExceededError(
         { format: FORMAT, struct: `inode ${ino}`, offset: inode.offset, field: 'read length' },
         'MAX_READ_DATA_BYTES',
         n,
-        MAX_READ_DATA_BYTES,
+        this.limits.MAX_READ_DATA_BYTES,
       );
     }
     if (inode.flags & INODE_FLAGS.inline_data) {

@@ -84,6 +84,12 @@ const VARIANTS: Array<
     expect: { variant: 'ext4', blockSize: 4096, extents: true, htree: false },
   },
   {
+    // bigalloc with 1 KiB blocks: s_first_data_block is 0 yet the descriptors follow block 1.
+    name: 'ext4-bigalloc-1k',
+    args: ['-t', 'ext4', '-b', '1024', '-O', 'bigalloc', '-C', '16384'],
+    expect: { variant: 'ext4', blockSize: 1024, extents: true, htree: false },
+  },
+  {
     name: 'ext4-metabg',
     args: ['-t', 'ext4', '-b', '1024', '-g', '1024', '-O', '64bit,meta_bg,^resize_inode'],
     expect: { variant: 'ext4', blockSize: 1024, extents: true, htree: false },
