@@ -52,6 +52,8 @@ import { decodeRemoteSymlinkBlock, SYMLINK_HDR_BYTES, XFS_SYMLINK_MAXLEN } from 
 export const MAX_DIR_DATA_BYTES = 256 * 1024 * 1024;
 /** Largest single read issued for file data; bigger ranges are split so no read buffer is huge. */
 const MAX_READ_CHUNK = 4 * 1024 * 1024;
+/** Directory data blocks read at once from one extent. */
+const DIR_READ_BATCH = 256 * 1024;
 const INODE_CACHE_ENTRIES = 4096;
 const EXTENT_CACHE_RECORDS = MAX_EXTENTS_PER_FILE;
 
@@ -261,16 +263,22 @@ export class XfsInodeStore implements InodeStore {
     } else {
       const extents = await this.extents(inode, signal);
       const dirFsbs = 2 ** this.sb.dirBlkLog;
+      const dirBytes = dirFsbs * this.sb.blockSize;
       const leafBlock = XFS_DIR2_LEAF_OFFSET / this.sb.blockSize;
       const all: XfsDirEntry[] = [];
       let dataBytes = 0;
       for (const e of extents) {
         if (e.fileBlock >= leafBlock) break;
         const last = Math.min(e.fileBlock + e.count, leafBlock);
-        // Directory blocks start on multiples of dirFsbs; one may span two extents (readMapped joins them).
-        for (let db = Math.ceil(e.fileBlock / dirFsbs) * dirFsbs; db < last; db += dirFsbs) {
+        // Directory blocks start on multiples of dirFsbs; one may span two extents (readMapped joins
+        // them). Whole blocks inside one written extent are read in batches of up to DIR_READ_BATCH
+        // bytes: a large directory costs a few reads, not one per block.
+        let db = Math.ceil(e.fileBlock / dirFsbs) * dirFsbs;
+        while (db < last) {
           checkAborted(signal);
-          dataBytes += dirFsbs * this.sb.blockSize;
+          const whole = e.unwritten ? 0 : Math.floor((last - db) / dirFsbs);
+          const n = Math.max(1, Math.min(whole, Math.floor(DIR_READ_BATCH / dirBytes)));
+          dataBytes += n * dirBytes;
           if (dataBytes > MAX_DIR_DATA_BYTES) {
             throw new LimitExceededError(
               { format: FORMAT, struct: `directory (inode ${ino})`, offset: inode.dataForkOffset },
@@ -279,10 +287,32 @@ export class XfsInodeStore implements InodeStore {
               MAX_DIR_DATA_BYTES,
             );
           }
-          const { buf, base } = await this.readMapped(inode, extents, db, dirFsbs);
-          const block = decodeDataBlock(buf, this.sb, base, ino, this.verify);
-          for (const d of block.entries) all.push(d);
-          checkEntryCount(all.length, max, base, ino);
+          let buf: Buffer;
+          let base: bigint;
+          if (whole >= 1) {
+            base = fsbToByte(this.sb, e.fsBlock + (db - e.fileBlock), n * dirFsbs, {
+              format: FORMAT,
+              struct: `inode ${ino} data fork`,
+              offset: inode.dataForkOffset,
+              field: 'extent',
+            });
+            buf = await this.source.read(base, n * dirBytes);
+          } else {
+            ({ buf, base } = await this.readMapped(inode, extents, db, dirFsbs));
+          }
+          for (let k = 0; k < n; k++) {
+            const at = base + BigInt(k * dirBytes);
+            const block = decodeDataBlock(
+              buf.subarray(k * dirBytes, (k + 1) * dirBytes),
+              this.sb,
+              at,
+              ino,
+              this.verify,
+            );
+            for (const d of block.entries) all.push(d);
+            checkEntryCount(all.length, max, at, ino);
+          }
+          db += n * dirFsbs;
         }
       }
       raw = all;
