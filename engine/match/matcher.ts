@@ -83,31 +83,46 @@ function describeEvents(events: Array<{ kind: string; version: string }>): strin
   return events.map((e) => `${e.kind} ${e.version}`).join(', ');
 }
 
-/** One range, OSV evaluation. Throws InvalidVersionError for an unparsable event version. */
-export function evaluateRange(range: AffectedRange, installed: string, cmp: Comparator): Outcome {
-  const events = range.events.map(eventVersion).filter((e): e is NonNullable<typeof e> => e !== undefined);
-  const label = `${range.type} [${describeEvents(events)}]`;
-  for (const e of events) {
-    if (e.kind === 'limit' && e.version !== '*' && cmp.compare(installed, e.version) >= 0) {
-      return { status: 'not-affected' };
-    }
+type Ev = { kind: keyof RangeEvent; version: string };
+
+/** Sorted sweep events and limits per range object and comparator (ranges from a lookup are reused). */
+const sortedCache = new WeakMap<
+  AffectedRange,
+  { cmp: Comparator; sweep: Ev[]; limits: string[]; all: Ev[] }
+>();
+
+function prepareRange(range: AffectedRange, cmp: Comparator): { sweep: Ev[]; limits: string[]; all: Ev[] } {
+  const hit = sortedCache.get(range);
+  if (hit && hit.cmp === cmp) return hit;
+  const all: Ev[] = [];
+  for (const e of range.events) {
+    const ev = eventVersion(e);
+    if (ev) all.push(ev);
   }
-  const sweep = events.filter((e) => e.kind !== 'limit');
-  const isZero = (e: { kind: string; version: string }) => e.kind === 'introduced' && e.version === '0';
+  const limits = all.filter((e) => e.kind === 'limit' && e.version !== '*').map((e) => e.version);
+  const sweep = all.filter((e) => e.kind !== 'limit');
+  const isZero = (e: Ev) => e.kind === 'introduced' && e.version === '0';
   sweep.sort((a, b) => {
     if (isZero(a) || isZero(b)) return isZero(a) === isZero(b) ? 0 : isZero(a) ? -1 : 1;
     return cmp.compare(a.version, b.version) || KIND_ORDER[a.kind]! - KIND_ORDER[b.kind]!;
   });
+  const prepared = { cmp, sweep, limits, all };
+  sortedCache.set(range, prepared);
+  return prepared;
+}
+
+/** One range, OSV evaluation. Throws InvalidVersionError for an unparsable event version. */
+export function evaluateRange(range: AffectedRange, installed: string, cmp: Comparator): Outcome {
+  const { sweep, limits, all } = prepareRange(range, cmp);
+  for (const limit of limits) if (cmp.compare(installed, limit) >= 0) return { status: 'not-affected' };
   let vulnerable = false;
-  let since: string | undefined;
-  let next: { kind: string; version: string } | undefined;
+  let since = -1;
   for (let i = 0; i < sweep.length; i++) {
     const e = sweep[i]!;
     if (e.kind === 'introduced') {
       if (e.version === '0' || cmp.compare(installed, e.version) >= 0) {
         vulnerable = true;
-        since = e.version;
-        next = sweep.slice(i + 1).find((x) => x.kind !== 'introduced');
+        since = i;
       }
     } else if (e.kind === 'fixed') {
       if (cmp.compare(installed, e.version) >= 0) vulnerable = false;
@@ -116,17 +131,23 @@ export function evaluateRange(range: AffectedRange, installed: string, cmp: Comp
     }
   }
   if (!vulnerable) return { status: 'not-affected' };
+  // Reasons are built only for hits: most evaluations are misses.
+  const label = `${range.type} [${describeEvents(all)}]`;
+  const from = sweep[since]!.version;
+  let next: Ev | undefined;
+  for (let j = since + 1; j < sweep.length && !next; j++)
+    if (sweep[j]!.kind !== 'introduced') next = sweep[j];
   if (next?.kind === 'fixed') {
     return {
       status: 'affected',
-      reason: `${label}: ${installed} >= introduced ${since} and < fixed ${next.version}`,
+      reason: `${label}: ${installed} >= introduced ${from} and < fixed ${next.version}`,
       fixed: next.version,
     };
   }
   if (next?.kind === 'last_affected') {
     return { status: 'affected', reason: `${label}: ${installed} <= last_affected ${next.version}` };
   }
-  return { status: 'affected', reason: `${label}: ${installed} >= introduced ${since}, no fix` };
+  return { status: 'affected', reason: `${label}: ${installed} >= introduced ${from}, no fix` };
 }
 
 /** One affected entry against one installed version. */
@@ -141,16 +162,6 @@ export function evaluateAffected(affected: AffectedPackage, ecosystem: string, i
     cmp.compare(installed, installed);
   } catch (err) {
     return { status: 'unknown', reason: `installed version: ${errorText(err)}` };
-  }
-  for (const v of affected.versions) {
-    let equal: boolean;
-    try {
-      equal = cmp.compare(installed, v) === 0;
-    } catch {
-      // An unparsable listed version can still be the exact string installed.
-      equal = v === installed;
-    }
-    if (equal) return { status: 'affected', reason: `${installed} is listed in the affected versions` };
   }
   const hits: Array<{ out: Extract<Outcome, { status: 'affected' }>; rc: Comparator }> = [];
   const unknowns: string[] = [];
@@ -176,6 +187,20 @@ export function evaluateAffected(affected: AffectedPackage, ecosystem: string, i
     }
     const reason = hits.map((h) => h.out.reason).join('; ');
     return fixed ? { status: 'affected', reason, fixed: fixed.v } : { status: 'affected', reason };
+  }
+  // The explicit list, after the ranges (osv.dev lists mostly repeat them): exact string first,
+  // then equality by the ecosystem's ordering (1.0 == 1.0.0 in PEP 440).
+  if (affected.versions.includes(installed)) {
+    return { status: 'affected', reason: `${installed} is listed in the affected versions` };
+  }
+  for (const v of affected.versions) {
+    let equal = false;
+    try {
+      equal = cmp.compare(installed, v) === 0;
+    } catch {
+      // an unparsable listed version can only match by exact string, checked above
+    }
+    if (equal) return { status: 'affected', reason: `${installed} equals the listed affected version ${v}` };
   }
   if (unknowns.length > 0) return { status: 'unknown', reason: unknowns.join('; ') };
   if (!evaluable)

@@ -71,3 +71,20 @@ export function checkLength(scheme: string, v: string): void {
     throw new InvalidVersionError(scheme, v.slice(0, 40), `longer than ${MAX_VERSION_LENGTH} characters`);
   }
 }
+
+/**
+ * Memoises a version parser. The matcher compares the same few thousand strings (installed
+ * versions, advisory event versions) over and over; parsing dominates the cost. Bounded: the
+ * cache is dropped when it reaches `max` entries. Errors are not cached (they are rare).
+ */
+export function memoParse<T>(parse: (v: string) => T, max = 50_000): (v: string) => T {
+  let cache = new Map<string, T>();
+  return (v: string) => {
+    const hit = cache.get(v);
+    if (hit !== undefined) return hit;
+    const parsed = parse(v);
+    if (cache.size >= max) cache = new Map();
+    cache.set(v, parsed);
+    return parsed;
+  };
+}

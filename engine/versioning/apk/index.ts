@@ -14,7 +14,14 @@
  * pre-release suffix. A string apk would mark invalid (apk_version_validate) is rejected here;
  * apk itself falls back to comparing it anyway.
  */
-import { type Comparator, checkLength, InvalidVersionError, type Ordering, validFrom } from '../types.js';
+import {
+  type Comparator,
+  checkLength,
+  InvalidVersionError,
+  memoParse,
+  type Ordering,
+  validFrom,
+} from '../types.js';
 
 export const id = 'apk';
 export const displayName = 'Alpine apk';
@@ -183,8 +190,10 @@ function compareValid(a: string, b: string): Ordering {
   return 0;
 }
 
+const parseCached = memoParse(parseApkVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b) => compareValid(parseApkVersion(a), parseApkVersion(b)),
+  compare: (a, b) => compareValid(parseCached(a), parseCached(b)),
   valid: validFrom(parseApkVersion),
 };

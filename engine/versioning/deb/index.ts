@@ -22,6 +22,7 @@ import {
   type Comparator,
   checkLength,
   InvalidVersionError,
+  memoParse,
   type Ordering,
   sign,
   validFrom,
@@ -132,8 +133,10 @@ export function compareDebVersions(a: DebVersion, b: DebVersion): Ordering {
   return verrevcmp(a.upstream, b.upstream) || verrevcmp(a.revision, b.revision);
 }
 
+const parseCached = memoParse(parseDebVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b) => compareDebVersions(parseDebVersion(a), parseDebVersion(b)),
+  compare: (a, b) => compareDebVersions(parseCached(a), parseCached(b)),
   valid: validFrom(parseDebVersion),
 };

@@ -12,6 +12,7 @@ import {
   type Comparator,
   checkLength,
   InvalidVersionError,
+  memoParse,
   type Ordering,
   sign,
   validFrom,
@@ -32,8 +33,10 @@ export function parseGemVersion(input: string): ReturnType<typeof create> {
   return v;
 }
 
+const parseCached = memoParse(parseGemVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b): Ordering => sign(parseGemVersion(a).compare(parseGemVersion(b))),
+  compare: (a, b): Ordering => sign(parseCached(a).compare(parseCached(b))),
   valid: validFrom(parseGemVersion),
 };

@@ -15,7 +15,14 @@
  * x/mod/semver does (v1.2 == v1.2.0).
  */
 import semver from 'semver';
-import { type Comparator, checkLength, InvalidVersionError, type Ordering, validFrom } from '../types.js';
+import {
+  type Comparator,
+  checkLength,
+  InvalidVersionError,
+  memoParse,
+  type Ordering,
+  validFrom,
+} from '../types.js';
 
 export const id = 'go';
 export const displayName = 'Go modules';
@@ -48,8 +55,10 @@ export function parseGoVersion(input: string): semver.SemVer {
   return parsed;
 }
 
+const parseCached = memoParse(parseGoVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b): Ordering => parseGoVersion(a).compare(parseGoVersion(b)),
+  compare: (a, b): Ordering => parseCached(a).compare(parseCached(b)),
   valid: validFrom(parseGoVersion),
 };

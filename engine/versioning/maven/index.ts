@@ -15,6 +15,7 @@ import {
   type Comparator,
   checkLength,
   InvalidVersionError,
+  memoParse,
   type Ordering,
   sign,
   validFrom,
@@ -155,8 +156,10 @@ export function parseMavenVersion(input: string): Item {
   return { kind: 'list', items: root };
 }
 
+const parseCached = memoParse(parseMavenVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b): Ordering => sign(compareItem(parseMavenVersion(a), parseMavenVersion(b))),
+  compare: (a, b): Ordering => sign(compareItem(parseCached(a), parseCached(b))),
   valid: validFrom(parseMavenVersion),
 };

@@ -7,7 +7,14 @@
  *   missing numeric parts are 0; pre-release labels compare like SemVer 2.0 but
  *   case-insensitively; metadata is ignored.
  */
-import { type Comparator, checkLength, InvalidVersionError, type Ordering, validFrom } from '../types.js';
+import {
+  type Comparator,
+  checkLength,
+  InvalidVersionError,
+  memoParse,
+  type Ordering,
+  validFrom,
+} from '../types.js';
 
 export const id = 'nuget';
 export const displayName = 'NuGet';
@@ -64,8 +71,10 @@ export function compareNuGetVersions(a: NuGetVersion, b: NuGetVersion): Ordering
   return comparePre(a.pre, b.pre);
 }
 
+const parseCached = memoParse(parseNuGetVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b) => compareNuGetVersions(parseNuGetVersion(a), parseNuGetVersion(b)),
+  compare: (a, b) => compareNuGetVersions(parseCached(a), parseCached(b)),
   valid: validFrom(parseNuGetVersion),
 };

@@ -15,7 +15,14 @@
  * `^` sorts after the end but before any other segment. A missing release sorts below any
  * release, as labelCompare does with a None release.
  */
-import { type Comparator, checkLength, InvalidVersionError, type Ordering, validFrom } from '../types.js';
+import {
+  type Comparator,
+  checkLength,
+  InvalidVersionError,
+  memoParse,
+  type Ordering,
+  validFrom,
+} from '../types.js';
 
 export const id = 'rpm';
 export const displayName = 'RPM';
@@ -144,8 +151,10 @@ export function formatEvr(v: RpmVersion): string {
   return `${v.epoch}:${v.version}${v.release === undefined ? '' : `-${v.release}`}`;
 }
 
+const parseCached = memoParse(parseRpmVersion);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b) => compareRpmVersions(parseRpmVersion(a), parseRpmVersion(b)),
+  compare: (a, b) => compareRpmVersions(parseCached(a), parseCached(b)),
   valid: validFrom(parseRpmVersion),
 };

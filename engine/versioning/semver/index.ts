@@ -10,7 +10,14 @@
  * accepted as npm does; loose forms (`1.2`, `01.2.3`) are rejected.
  */
 import semver from 'semver';
-import { type Comparator, checkLength, InvalidVersionError, type Ordering, validFrom } from '../types.js';
+import {
+  type Comparator,
+  checkLength,
+  InvalidVersionError,
+  memoParse,
+  type Ordering,
+  validFrom,
+} from '../types.js';
 
 export const id = 'semver';
 export const displayName = 'Semantic Versioning 2.0 (npm, crates.io)';
@@ -24,8 +31,10 @@ export function parseSemver(input: string): semver.SemVer {
   return parsed;
 }
 
+const parseCached = memoParse(parseSemver);
+
 export const comparator: Comparator = {
   id,
-  compare: (a, b): Ordering => parseSemver(a).compare(parseSemver(b)),
+  compare: (a, b): Ordering => parseCached(a).compare(parseCached(b)),
   valid: validFrom(parseSemver),
 };

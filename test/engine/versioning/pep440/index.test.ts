@@ -1,5 +1,6 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { comparator } from '../../../../engine/versioning/pep440/index.js';
+import { hasShared, sharedVersionCompare } from '../oracle.js';
 import { itOrdersAscending, itRejects, itTreatsEqual } from '../ordered.js';
 
 describe('engine/versioning/pep440', () => {
@@ -35,3 +36,33 @@ describe('engine/versioning/pep440', () => {
   ]);
   itRejects(comparator, ['', 'foo', '1.0-beta-x', '1..0', '1.0+', 'x'.repeat(300)]);
 });
+
+describe.skipIf(!hasShared)(
+  'engine/versioning/pep440 agrees with @renovatebot/pep440 compare on real PYSEC versions',
+  () => {
+    it('every pair of 300 real version strings orders the same', async () => {
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const path = await import('node:path');
+      const pep440 = await import('@renovatebot/pep440');
+      const base = path.resolve(sharedVersionCompare, '../../vulndata/osv/PyPI/pysec/django');
+      const versions = new Set<string>();
+      for (const f of readdirSync(base)) {
+        for (const m of readFileSync(path.join(base, f), 'utf8').matchAll(
+          /^\s+- ['"]?([0-9][^'"\s]*)['"]?$/gm,
+        )) {
+          versions.add(m[1]!);
+        }
+      }
+      const list = [...versions].filter((v) => pep440.valid(v) !== null).slice(0, 300);
+      expect(list.length).toBeGreaterThan(100);
+      let pairs = 0;
+      for (const a of list) {
+        for (const b of list) {
+          expect(comparator.compare(a, b), `${a} vs ${b}`).toBe(Math.sign(pep440.compare(a, b)));
+          pairs++;
+        }
+      }
+      expect(pairs).toBe(list.length ** 2);
+    });
+  },
+);
