@@ -378,6 +378,55 @@ describe('readers/fs/ext4 (hostile input)', () => {
     if (err instanceof FormatError) expect(err.format).toBe('ext4');
   });
 
+  it('inline data: directory entries in i_block and in system.data, file bytes 60+ in system.data', async () => {
+    const v = new Vol();
+    const INLINE = 0x10000000;
+    v.setBlock(
+      10,
+      dirBlock([...rootEntries, { ino: 18, name: 'inl', type: 2 }, { ino: 19, name: 'tiny', type: 1 }]),
+    );
+    // In-inode xattr area at 128 + i_extra_isize (32): magic, one entry "system.data" (index 7),
+    // values addressed from the first entry (inode offset 164).
+    const ibody = (value: Buffer) => {
+      const at = 256 - value.length;
+      return new ByteBuilder(96)
+        .u32(0, 0xea020000)
+        .u8(4, 4)
+        .u8(5, 7)
+        .u16(6, at - 164)
+        .u32(12, value.length)
+        .bytes(20, 'data')
+        .bytes(at - 160, value).buf;
+    };
+    const iBlock = new ByteBuilder(60)
+      .u32(0, 2) // parent
+      .bytes(
+        4,
+        dirBlock(
+          [
+            { ino: 12, name: 'alpha', type: 1 },
+            { ino: 13, name: 'beta', type: 2 },
+          ],
+          56,
+        ),
+      ).buf;
+    v.inode(18, { mode: 0o040755, size: 60 + 16, flags: INLINE, iBlock, links: 2 });
+    v.patchInode(18, 160, ibody(dirBlock([{ ino: 14, name: 'gamma', type: 7 }], 16)));
+    v.inode(19, { mode: S_IFREG | 0o644, size: 70, flags: INLINE, iBlock: Buffer.alloc(60, 0x49) });
+    v.patchInode(19, 160, ibody(Buffer.alloc(10, 0x4a)));
+    const { store, fs } = await openFs(v);
+    expect(await fs.readdir('/inl')).toEqual([
+      { ino: 12, name: 'alpha', type: 'file' },
+      { ino: 13, name: 'beta', type: 'dir' },
+      { ino: 14, name: 'gamma', type: 'symlink' },
+    ]);
+    expect((await fs.readFile('/inl/alpha')).length).toBe(2 * BS);
+    const tiny = await fs.readFile('/tiny');
+    expect(tiny.toString()).toBe('I'.repeat(60) + 'J'.repeat(10));
+    expect((await store.readData(19, 55, 10)).toString()).toBe('IIIIIJJJJJ');
+    expect((await store.readXattrs(19)).map((x) => [x.name, x.value?.length])).toEqual([['system.data', 10]]);
+  });
+
   it('probe says no (and does not throw) for foreign or short volumes', async () => {
     const v = new Vol();
     v.sb.u16(0x38, 0);
