@@ -37,8 +37,19 @@ export function wholeDiskTable(source: BlockSource): PartitionTable {
 
 export async function readPartitions(source: BlockSource, opts: ReadOptions = {}): Promise<PartitionTable> {
   checkAborted(opts.signal);
-  const table =
-    (await gpt.readGpt(source, opts)) ?? (await mbr.readMbr(source, opts)) ?? wholeDiskTable(source);
+  let table = await gpt.readGpt(source, opts);
+  if (!table) {
+    table = await mbr.readMbr(source, opts);
+    if (table) {
+      const head = await source.read(0n, Number(source.size < 8192n ? source.size : 8192n), opts.signal);
+      if (gpt.hasGptSignature(head)) {
+        table.warnings.push(
+          'gpt: header at LBA 1 ignored: LBA 0 is a DOS MBR, not a protective MBR (as Linux does)',
+        );
+      }
+    }
+  }
+  table ??= wholeDiskTable(source);
   await attachLvm(table, opts);
   return table;
 }

@@ -33,6 +33,7 @@ import {
   BadMagicError,
   CorruptError,
   checkAborted,
+  FormatError,
   type FormatLocation,
   LimitExceededError,
   type ScanError,
@@ -43,6 +44,7 @@ import { SliceSource } from '../../block/slice.js';
 import type { BlockSource } from '../../block/types.js';
 import { crc32 } from '../../bytes/crc32.js';
 import { Cursor } from '../../bytes/cursor.js';
+import { decodeMbrSector, mbrSanityProblem } from '../mbr/index.js';
 import type { Partition, PartitionScheme, PartitionTable, ReadOptions } from '../types.js';
 
 export const id = 'gpt';
@@ -285,6 +287,17 @@ function protectiveEnd(lba0: Buffer): bigint | null {
   return null;
 }
 
+function hasSaneMbr(lba0: Buffer, diskBytes: bigint): boolean {
+  if (lba0.length < 512 || lba0[510] !== 0x55 || lba0[511] !== 0xaa) return false;
+  const table = decodeMbrSector(lba0.subarray(0, 512), 0n);
+  return mbrSanityProblem(table, diskBytes / 512n) === null;
+}
+
+/** True when LBA 1 (at either sector size) carries a GPT signature; for "stale GPT" warnings. */
+export function hasGptSignature(head: Buffer): boolean {
+  return SECTOR_SIZES.some((ss) => hasSignatureAt(head, ss));
+}
+
 function hasSignatureAt(buf: Buffer, at: number): boolean {
   return buf.length >= at + 8 && buf.subarray(at, at + 8).equals(SIGNATURE);
 }
@@ -308,6 +321,10 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
 
   const withPrimary = SECTOR_SIZES.filter((ss) => hasSignatureAt(head, ss));
   if (withPrimary.length === 0 && pmbrEnd === null) return null;
+  // Linux (block/partitions/efi.c) ignores a GPT unless LBA 0 is a protective MBR: a disk
+  // repartitioned as DOS can keep a stale GPT header. A sane MBR without 0xEE wins; with no MBR at
+  // all the GPT is still read.
+  if (pmbrEnd === null && hasSaneMbr(head, source.size)) return null;
 
   let primaryError: unknown = null;
   for (const ss of withPrimary) {
@@ -315,6 +332,8 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
       const t = await loadAt(source, ss, 1n, limits, signal);
       return build(source, t, warnings);
     } catch (err) {
+      // Only a bad structure falls back to the backup; an I/O failure or an abort propagates.
+      if (!(err instanceof FormatError)) throw err;
       primaryError ??= err;
       warnings.push(`gpt: primary header (sector size ${ss}) unusable: ${errMessage(err)}`);
     }
@@ -339,6 +358,7 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
         warnings.push(`gpt: using backup header at LBA ${lba} (sector size ${ss})`);
         return build(source, t, warnings);
       } catch (err) {
+        if (!(err instanceof FormatError)) throw err;
         primaryError ??= err;
         warnings.push(`gpt: backup header at LBA ${lba} (sector size ${ss}) unusable: ${errMessage(err)}`);
       }

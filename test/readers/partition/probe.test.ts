@@ -76,6 +76,27 @@ describe('readers/partition/probe', () => {
     expect(t.partitions.map((p) => p.name)).toEqual(['gpt-one']);
   });
 
+  it('stale GPT behind a DOS MBR (no 0xEE): the MBR wins, as in Linux, with a warning', async () => {
+    const g = buildGpt({ sectorSize: 512, diskBytes: MiB, entries: [{ start: 40, end: 99, name: 'stale' }] });
+    writeMbrSector(g.buf, 0, [{ type: 0x83, start: 100, sectors: 900 }]);
+    const t = await readPartitions(new MemorySource(g.buf));
+    expect(t.scheme).toBe('mbr');
+    expect(t.partitions.map((p) => [p.number, p.start])).toEqual([[1, 100n * 512n]]);
+    expect(t.warnings).toEqual([expect.stringMatching(/^gpt: header at LBA 1 ignored/)]);
+  });
+
+  it('GPT without any MBR in LBA 0 is still read', async () => {
+    const g = buildGpt({
+      sectorSize: 512,
+      diskBytes: MiB,
+      entries: [{ start: 40, end: 99, name: 'no-pmbr' }],
+    });
+    g.buf.fill(0, 0, 512);
+    const t = await readPartitions(new MemorySource(g.buf));
+    expect(t.scheme).toBe('gpt');
+    expect(t.partitions.map((p) => p.name)).toEqual(['no-pmbr']);
+  });
+
   it('protective MBR with both GPT headers destroyed → the typed error propagates', async () => {
     const g = buildGpt({ sectorSize: 512, diskBytes: MiB, entries: [{ start: 40, end: 99 }] });
     g.buf.writeUInt8(g.buf.readUInt8(g.primaryHeader + 60) ^ 1, g.primaryHeader + 60);
