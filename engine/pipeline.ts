@@ -7,7 +7,7 @@
 import { CountingSource } from '../readers/block/counting.js';
 import type { BlockSource } from '../readers/block/types.js';
 import type { Cataloger } from '../readers/cataloger.js';
-import { OS_CATALOGERS } from '../readers/catalogers.js';
+import { osCatalogers } from '../readers/catalogers.js';
 import { runOsCatalogers } from '../readers/dispatch.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
@@ -37,6 +37,11 @@ export interface ScanOptions {
   onProgress?: (msg: string) => void;
   /** Extra figures merged into `stats` at the end (EBS counters). */
   extraStats?: () => Record<string, number>;
+  /**
+   * Read per-package details beyond the package database (dpkg: installed-file lists and
+   * copyright licenses). Off by default: on EBS every extra small file costs block fetches.
+   */
+  details?: boolean;
   /** Label of the volume source when a resource has several (EBS volume id). */
   sourceLabel?: string;
 }
@@ -59,7 +64,9 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   const now = opts.now ?? (() => new Date());
   const limits = opts.limits ?? { ...DEFAULT_LIMITS };
   const kinds = new Set(opts.packages ?? ['os', 'lang']);
-  const catalogers = (opts.catalogers ?? OS_CATALOGERS).filter((c) => kinds.has(c.kind));
+  const catalogers = (opts.catalogers ?? osCatalogers({ details: opts.details ?? false })).filter((c) =>
+    kinds.has(c.kind),
+  );
   const progress = opts.onProgress ?? (() => {});
   const source = root instanceof CountingSource ? root : new CountingSource(root);
   const issues: ScanIssue[] = [];
@@ -119,7 +126,12 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
     const where = `${vid}:${fs.type}`;
     progress(`detecting OS on ${where}`);
     try {
-      const os = await detectOs(fs);
+      const os = await detectOs(fs, {
+        limits,
+        signal: opts.signal,
+        onError: (path, err) =>
+          issues.push({ stage: 'os', location: `${where}:${path}`, error: serializeError(err) }),
+      });
       if (os) report.os = os;
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;

@@ -71,6 +71,12 @@ export async function runOsCatalogers(
       }
       for (const path of paths) {
         try {
+          // A directory pattern offers every file in it; the cataloger's cheap check keeps the
+          // side files (status.d/*.md5sums) from being read at all.
+          if (pattern.endsWith('/*') && cat.wants) {
+            const st = await ctx.fs.stat(path);
+            if (!cat.wants(path, { type: st.type, size: st.size })) continue;
+          }
           const bytes = await read(path, cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES);
           if (!bytes) continue;
           const res = await cat.catalog({ path, bytes }, ctx);

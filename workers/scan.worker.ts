@@ -28,6 +28,8 @@ export interface ScanTask {
   /** Volume label used in package locations when a resource has several volumes. */
   sourceLabel?: string;
   packages: PackageKind[];
+  /** Per-package details (dpkg file lists, licenses): see ScanOptions.details. */
+  details?: boolean;
   /** Fixed clock (ISO) for deterministic output. */
   now?: string;
 }
@@ -44,6 +46,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
           resource: task.resource,
           packages: task.packages,
           sourceLabel: task.sourceLabel,
+          details: task.details ?? false,
           now,
         });
         return { ok: true, inventory };
@@ -63,6 +66,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
         resource: task.resource,
         packages: task.packages,
         sourceLabel: task.sourceLabel,
+        details: task.details ?? false,
         now,
         extraStats: () => {
           const s = source.stats();

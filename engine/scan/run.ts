@@ -22,6 +22,8 @@ export interface ScanRequest {
   instances?: string[];
   aws?: Omit<AwsClientOptions, 'credentials'>;
   packages?: PackageKind[];
+  /** Per-package details (dpkg file lists, licenses). */
+  details?: boolean;
   /** Targets scanned at once (worker threads). */
   concurrency?: number;
   /** EBS requests in flight per snapshot. */
@@ -116,7 +118,10 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
     ...(aws.region ? { region: aws.region } : {}),
   };
   const runTask = async (task: ScanTask): Promise<Inventory> => {
-    const res = (await pool.run(task, { signal: req.signal ?? null })) as ScanTaskResult;
+    const res = (await pool.run(
+      { ...task, details: req.details ?? false },
+      { signal: req.signal ?? null },
+    )) as ScanTaskResult;
     if (!res.ok) throw deserializeError(res.error);
     return res.inventory;
   };

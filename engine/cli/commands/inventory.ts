@@ -22,6 +22,7 @@ options:
   --format FORMAT        json | cyclonedx | table (default: table on a terminal, json otherwise)
   --output FILE          write there instead of stdout
   --packages KINDS       os,lang (default: every kind snapscan knows)
+  --details              also read per-package file lists and licenses (more blocks read)
   --stats                print bytes read, distinct 512 KiB blocks and wall time on stderr
   --quiet                no progress display
 `;
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     packages: { type: 'string' },
     stats: { type: 'boolean' },
+    details: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -80,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     inv = await scanBlockSource(source, {
       resource: { type: 'image', id: values.image },
       packages: kinds,
+      details: values.details ?? false,
       onProgress: (m) => progress.update(m),
     });
   } finally {

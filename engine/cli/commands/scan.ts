@@ -39,6 +39,7 @@ options:
   --region REGION        AWS region (default: the standard chain)
   --endpoint URL         AWS endpoint for EC2, EBS and STS (e.g. the emulator)
   --max-db-age-days N    warn when the vulnerability data is older (default 7)
+  --details              also read per-package file lists and licenses (more blocks read)
   --stats                print read and EBS API figures on stderr
   --quiet                no progress display
 `;
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     endpoint: { type: 'string' },
     'max-db-age-days': { type: 'string' },
     stats: { type: 'boolean' },
+    details: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -111,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
       snapshots,
       instances,
       packages: kinds,
+      details: values.details ?? false,
       runId,
       concurrency: positiveInt('concurrency', values.concurrency, 4),
       ...(values['ebs-concurrency']
