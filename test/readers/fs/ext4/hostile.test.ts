@@ -427,6 +427,23 @@ describe('readers/fs/ext4 (hostile input)', () => {
     expect((await store.readXattrs(19)).map((x) => [x.name, x.value?.length])).toEqual([['system.data', 10]]);
   });
 
+  it('uninitialized extents and holes read as zeros', async () => {
+    const v = new Vol();
+    // 4 blocks: [0] written (block 20 = 'A'), [1-2] preallocated over block 21 ('B' on disk), [3] a hole.
+    v.inode(12, {
+      mode: S_IFREG | 0o644,
+      size: 4 * BS,
+      flags: EXTENTS_FL,
+      iBlock: extentNode(60, 0, [extentLeaf(0, 1, 20), extentLeaf(1, 32768 + 2, 21)], 4),
+    });
+    const { store, fs } = await openFs(v);
+    const data = await fs.readFile('/file');
+    expect(data.subarray(0, BS).equals(Buffer.alloc(BS, 0x41))).toBe(true);
+    expect(data.subarray(BS).equals(Buffer.alloc(3 * BS))).toBe(true);
+    // Preallocated blocks are not data to fetch.
+    expect(await store.dataRanges(12)).toEqual([{ offset: 20n * BigInt(BS), length: BS }]);
+  });
+
   it('probe says no (and does not throw) for foreign or short volumes', async () => {
     const v = new Vol();
     v.sb.u16(0x38, 0);
