@@ -5,7 +5,7 @@
  * and writes one source per (kind, path) so re-importing the same path replaces what it wrote before.
  *
  * Not ingested (kept for later; the sample data has them): Alpine secdb, Red Hat CSAF, SUSE OVAL,
- * Debian tracker text lists (data/CVE/list, DSA/list) and their vuln-list JSON conversion, ALAS RSS.
+ * the Debian tracker's raw text lists (their per-entry JSON form is read: debian-list.ts), ALAS RSS/HTML.
  */
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { UnsupportedError } from '../../errors.js';
 import { VULNDB_LIMITS } from '../limits.js';
 import type { SourceInfo, SourceWriter, VulnDbWriter } from '../store.js';
 import * as alas from './alas.js';
+import * as debianList from './debian-list.js';
 import * as debianTracker from './debian-tracker.js';
 import * as epss from './epss.js';
 import * as kev from './kev.js';
@@ -21,10 +22,12 @@ import * as osv from './osv.js';
 import { forEachZipEntry, readBounded, readHead, walkFiles } from './read.js';
 import { type FeedKind, type IngestReport, newReport, noteProblem } from './types.js';
 
-export const INGESTERS = [osv, debianTracker, alas, epss, kev, nvd] as const;
+export const INGESTERS = [osv, debianTracker, debianList, alas, epss, kev, nvd] as const;
 
 /** The source group a kind is stored under: zip and loose OSV share one, as do both ALAS shapes. */
-export function groupOf(kind: FeedKind): 'osv' | 'debian-tracker' | 'alas' | 'epss' | 'kev' | 'nvd' {
+export function groupOf(
+  kind: FeedKind,
+): 'osv' | 'debian-tracker' | 'debian-list' | 'alas' | 'epss' | 'kev' | 'nvd' {
   if (kind === 'osv' || kind === 'osv-zip') return 'osv';
   if (kind === 'alas-json' || kind === 'alas-updateinfo') return 'alas';
   return kind;
@@ -58,8 +61,8 @@ export function detectFile(path: string): FeedKind | undefined {
   if (kev.sniffKev(head)) return 'kev';
   if (nvd.sniffNvd(head)) return 'nvd';
   if (debianTracker.sniffDebianTracker(head)) return 'debian-tracker';
-  if (/"\$schema"\s*:/.test(head) || /"Header"\s*:/.test(head) || /"document"\s*:\s*\{/.test(head))
-    return undefined;
+  if (debianList.sniffDebianList(head)) return 'debian-list';
+  if (/"\$schema"\s*:/.test(head) || /"document"\s*:\s*\{/.test(head)) return undefined;
   if (/"id"\s*:\s*"ALAS/.test(head) && /"packages"\s*:|"cveids"\s*:/.test(head)) return 'alas-json';
   if (/"id"\s*:\s*"/.test(head) && /"(affected|modified|schema_version)"\s*:/.test(head)) return 'osv';
   if (head.trimStart().startsWith('[') && /"affected"\s*:/.test(head)) return 'osv';
@@ -117,6 +120,12 @@ export async function ingestFile(
       for (const r of debianTracker.parseDebianTracker(doc)) w.addAdvisory(r.advisory, r.affected);
       break;
     }
+    case 'debian-list': {
+      const doc: unknown = JSON.parse(readBounded(path, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8'));
+      const r = debianList.parseDebianListEntry(doc);
+      w.addAdvisory(r.advisory, r.affected);
+      break;
+    }
     case 'alas-json': {
       const doc: unknown = JSON.parse(readBounded(path, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8'));
       const release = opts.alasRelease ?? alas.releaseFromPath(path);
@@ -155,6 +164,35 @@ export async function ingestFile(
   }
   report.records += w.advisories + w.rows - before.records;
   report.affected += w.affectedRows - before.affected;
+}
+
+/** All list entries of one import at once, so DSA/DLA fixes can correct entries derived from unstable. */
+function ingestDebianListBatch(
+  w: SourceWriter,
+  paths: string[],
+  report: IngestReport,
+  tolerant: boolean,
+): void {
+  const records: debianList.DebianListRecord[] = [];
+  for (const p of paths) {
+    report.files++;
+    try {
+      records.push(
+        debianList.parseDebianListEntry(
+          JSON.parse(readBounded(p, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8')),
+        ),
+      );
+    } catch (err) {
+      if (!tolerant) throw err;
+      noteProblem(report, p, err);
+    }
+  }
+  debianList.applyAdvisoryFixes(records);
+  for (const r of records) {
+    w.addAdvisory(r.advisory, r.affected);
+    report.records++;
+    report.affected += r.affected.length;
+  }
 }
 
 /**
@@ -200,6 +238,15 @@ export async function importPath(
     const info = await writer.replaceSource(
       { name: `import:${group}:${abs}`, kind: group, location: abs },
       async (w) => {
+        if (group === 'debian-list') {
+          ingestDebianListBatch(
+            w,
+            files.map((f) => f.path),
+            report,
+            !single,
+          );
+          return;
+        }
         for (const f of files) {
           if (single) {
             await ingestFile(w, f.path, f.kind, report, opts);

@@ -11,6 +11,7 @@ export type FeedKind =
   | 'osv'
   | 'osv-zip'
   | 'debian-tracker'
+  | 'debian-list'
   | 'alas-updateinfo'
   | 'alas-json'
   | 'epss'

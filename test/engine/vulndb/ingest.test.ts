@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseAlasUpdateinfo } from '../../../engine/vulndb/ingest/alas.js';
+import { applyAdvisoryFixes, parseDebianListEntry } from '../../../engine/vulndb/ingest/debian-list.js';
 import { DEBIAN_CODENAMES, parseDebianTracker } from '../../../engine/vulndb/ingest/debian-tracker.js';
 import { parseEpssCsv } from '../../../engine/vulndb/ingest/epss.js';
 import { detectFile, importPath } from '../../../engine/vulndb/ingest/index.js';
@@ -241,7 +242,7 @@ describe.skipIf(!HAVE_SHARED)('engine/vulndb/ingest (sample data)', () => {
     const db = join(tmp, 'all.sqlite');
     const first = await importInto(db, V);
     const kinds = first.sources.map((s) => s.kind).sort();
-    expect(kinds).toEqual(['alas', 'debian-tracker', 'epss', 'kev', 'osv']);
+    expect(kinds).toEqual(['alas', 'debian-list', 'debian-tracker', 'epss', 'kev', 'osv']);
     const again = await withWritableStore(db, (w) => importPath(w, V));
     expect(again.sources.map((s) => s.records)).toEqual(first.sources.map((s) => s.records));
     const store = VulnStore.openReadOnly(db);
@@ -368,3 +369,67 @@ describe('engine/vulndb/ingest detectFile', () => {
 });
 
 if (!HAVE_SHARED) describe.skip(NO_SHARED_REASON, () => {});
+
+describe('engine/vulndb/ingest/debian-list', () => {
+  const cve = {
+    Header: { ID: 'CVE-2024-9999', Description: '(overflow in foo ...)' },
+    Annotations: [
+      { Type: 'xref', Bugs: ['DSA-9999-1'] },
+      { Type: 'package', Package: 'foo', Kind: 'fixed', Version: '2.0-1', Severity: 'low' },
+      { Type: 'package', Release: 'buster', Package: 'foo', Kind: 'not-affected' },
+      { Type: 'package', Release: 'bullseye', Package: 'foo', Kind: 'no-dsa' },
+      { Type: 'package', Release: 'trixie', Package: 'foo', Kind: 'fixed', Version: '1.9-2' },
+      { Type: 'NOTE', Description: 'x' },
+    ],
+  };
+  const dsa = {
+    Header: { ID: 'DSA-9999-1' },
+    Annotations: [
+      { Type: 'xref', Bugs: ['CVE-2024-9999'] },
+      { Type: 'package', Release: 'bookworm', Package: 'foo', Kind: 'fixed', Version: '1.5-1+deb12u1' },
+    ],
+  };
+  it.each([
+    { eco: 'Debian:10', events: undefined, status: undefined },
+    { eco: 'Debian:11', events: [{ introduced: '0' }], status: 'no-dsa' },
+    { eco: 'Debian:12', events: [{ introduced: '0' }, { fixed: '2.0-1' }], status: undefined },
+    { eco: 'Debian:13', events: [{ introduced: '0' }, { fixed: '1.9-2' }], status: undefined },
+  ])('CVE entry alone: $eco → $events', ({ eco, events, status }) => {
+    const r = parseDebianListEntry(cve);
+    const a = r.affected.find((x) => x.ecosystem === eco);
+    expect(a?.ranges[0]?.events).toEqual(events);
+    expect(a?.vendorStatus).toBe(status);
+    if (a) expect(a.vendorSeverity).toBe('low');
+  });
+
+  it('a DSA of the same batch replaces the fix derived from unstable, and only there', () => {
+    const recs = [parseDebianListEntry(cve), parseDebianListEntry(dsa)];
+    expect(applyAdvisoryFixes(recs)).toBe(1);
+    const byEco = new Map(recs[0]!.affected.map((a) => [a.ecosystem, a.ranges[0]?.events]));
+    expect(byEco.get('Debian:12')).toEqual([{ introduced: '0' }, { fixed: '1.5-1+deb12u1' }]);
+    expect(byEco.get('Debian:13')).toEqual([{ introduced: '0' }, { fixed: '1.9-2' }]);
+    expect(recs[1]!.advisory).toMatchObject({ id: 'DSA-9999-1', aliases: ['CVE-2024-9999'] });
+    expect(recs[1]!.affected.map((a) => a.ecosystem)).toEqual(['Debian:12']);
+  });
+
+  it.skipIf(!HAVE_SHARED)('sample folder: one advisory per entry file', async () => {
+    const dir = join(V, 'native/debian-security-tracker/vuln-list-debian');
+    const entries = filesUnder(dir, /\.json$/).filter((f) => /\/(CVE|DSA|DLA)\//.test(f));
+    const db = join(tmp, 'debian-list.sqlite');
+    const { sources } = await importInto(db, dir);
+    expect(sources.find((s) => s.kind === 'debian-list')?.records).toBe(entries.length);
+    const store = VulnStore.openReadOnly(db);
+    try {
+      // CVE-2024-2961's list entry predates its bookworm line; DSA-5673-1 gives the bookworm fix
+      const glibc = store
+        .affected('Debian:12', 'glibc')
+        .filter((h) => h.advisory.aliases.includes('CVE-2024-2961'));
+      expect(glibc.map((h) => h.affected.ranges[0]?.events.at(-1))).toEqual([
+        { fixed: '2.36-9+deb12u6' },
+        { fixed: '2.36-9+deb12u6' },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+});
