@@ -133,10 +133,7 @@ export function decodeRpmPackage(bytes: Buffer, opts: DecodeHeaderOptions = {}):
   };
   const epoch = h.number(Tag.EPOCH);
   if (epoch !== undefined) rec.epoch = epoch;
-  const str = (tag: number) => {
-    const v = h.string(tag);
-    return v === undefined ? undefined : v;
-  };
+  const str = (tag: number) => h.string(tag);
   const arch = str(Tag.ARCH);
   if (arch !== undefined) rec.arch = arch;
   const sourceRpm = str(Tag.SOURCERPM);
