@@ -22,6 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { CountingSource } from '../../../../readers/block/counting.js';
 import { RawFileSource } from '../../../../readers/block/raw-file/index.js';
 import { PathFileSystem } from '../../../../readers/fs/path-fs.js';
 import { openXfs, xfs } from '../../../../readers/fs/xfs/index.js';
@@ -149,6 +150,19 @@ describe.skipIf(!HAVE_DISCUTILS || !HAVE_QEMU_IMG)(
         for (let i = 1; i <= 999; i++) expect(huge.has(String(i)), `huge/${i}`).toBe(true);
         for (const d of expected.emptyDirectories) expect(await fs.readdir(`/${d}`)).toEqual([]);
         expect(expected.fileSystem).toBe('xfs');
+      });
+
+      it('reading one file from the partitioned 10 GiB disk touches few blocks (CountingSource)', async () => {
+        const counting = new CountingSource(src);
+        const vol = listVolumes(await readPartitions(counting))[0]!;
+        const cfs = new PathFileSystem(await openXfs(vol.source));
+        const data = await cfs.readFile('/folder/file.100');
+        expect(createHash('md5').update(data).digest('hex')).toBe(expected.md5['folder/file.100']);
+        const st = counting.stats();
+        console.log(
+          `${name} /folder/file.100 (partition table + fs): ${st.reads} reads, ${st.bytesRead} bytes, ${st.distinctBlocks} distinct 512 KiB blocks`,
+        );
+        expect(st.distinctBlocks).toBeLessThanOrEqual(16);
       });
 
       it('file contents match the expected md5', async () => {
