@@ -29,6 +29,7 @@ import {
   decodeExtentList,
   type Extent,
   fsbToByte,
+  MAX_BMBT_LEVELS,
   MAX_EXTENTS_PER_FILE,
   validateExtents,
   walkBmbt,
@@ -161,8 +162,10 @@ export class XfsInodeStore implements InodeStore {
       list = decodeExtentList(fork, 0, n);
     } else if (inode.format === FMT_BTREE) {
       const root = decodeBmdrRoot(fork);
-      // A tree is never larger than the blocks its inode owns (di_nblocks counts BMBT blocks too).
-      const budget = Number(inode.nblocks < 1n << 31n ? inode.nblocks : 1n << 31n);
+      // A tree is never larger than the blocks its inode owns (di_nblocks counts BMBT blocks too),
+      // nor than one leaf per extent plus as many nodes.
+      const owned = Number(inode.nblocks < 1n << 31n ? inode.nblocks : 1n << 31n);
+      const budget = Math.min(owned, 2 * n + MAX_BMBT_LEVELS);
       list = await walkBmbt(root, fork, this.sb, inode.ino, (o, l) => this.source.read(o, l), budget, {
         verifyCrc: this.verify,
         maxExtents: Math.min(MAX_EXTENTS_PER_FILE, n),
