@@ -97,7 +97,7 @@ export interface Superblock {
   readonly firstDataBlock: number; // 0x14 u32
   readonly logBlockSize: number; // 0x18 u32: block size = 1024 << n
   readonly blockSize: number;
-  readonly logClusterSize: number; // 0x1C u32
+  readonly logClusterSize: number; // 0x1C u32 (equals logBlockSize unless bigalloc)
   readonly blocksPerGroup: number; // 0x20 u32
   readonly inodesPerGroup: number; // 0x28 u32
   readonly mtime: number; // 0x2C
@@ -206,7 +206,18 @@ export function decodeSuperblock(bytes: Buffer, absOffset: number | bigint = SUP
   const firstIno = dynamic ? c.u32leAt(0x54, 's_first_ino') : 11;
 
   // Geometry checks mirror ext4_fill_super: a bitmap block has 8 × block size bits.
-  const clusterRatio = 2 ** Math.max(0, logClusterSize - logBlockSize);
+  // bigalloc: a cluster is 2^(s_log_cluster_size - s_log_block_size) blocks (kernel:
+  // s_log_cluster_size <= EXT4_MAX_CLUSTER_LOG_SIZE - 10 = 20); otherwise clusters are blocks.
+  const bigalloc = (featureRoCompat & RO_COMPAT.bigalloc) !== 0;
+  if (bigalloc && (logClusterSize < logBlockSize || logClusterSize > 20)) {
+    throw new CorruptError(
+      c.loc('s_log_cluster_size', 0x1c),
+      logClusterSize,
+      'not in',
+      `[${logBlockSize}, 20]`,
+    );
+  }
+  const clusterRatio = bigalloc ? 2 ** (logClusterSize - logBlockSize) : 1;
   const maxPerGroup = blockSize * 8 * clusterRatio;
   if (blocksPerGroup < 8 || blocksPerGroup > maxPerGroup) {
     throw new CorruptError(
@@ -265,7 +276,7 @@ export function decodeSuperblock(bytes: Buffer, absOffset: number | bigint = SUP
     firstDataBlock,
     logBlockSize,
     blockSize,
-    logClusterSize,
+    logClusterSize: bigalloc ? logClusterSize : logBlockSize,
     blocksPerGroup,
     inodesPerGroup,
     mtime: c.u32leAt(0x2c),
