@@ -13,7 +13,7 @@
  * the PV whose metadata was used (highest seqno), the other PVs get an empty nested table that
  * says where the LVs are. LVs needing a PV on another disk are skipped with a warning.
  */
-import { checkAborted, ScanError } from '../../engine/errors.js';
+import { checkAborted, FormatError } from '../../engine/errors.js';
 import type { BlockSource } from '../block/types.js';
 import * as gpt from './gpt/index.js';
 import * as lvm2 from './lvm2/index.js';
@@ -63,7 +63,8 @@ async function attachLvm(table: PartitionTable, opts: ReadOptions): Promise<void
       const pv = await lvm2.readPhysicalVolume(part.source, opts);
       if (pv) found.push({ part, pv });
     } catch (err) {
-      if (!(err instanceof ScanError)) throw err;
+      // A bad PV structure is reported on the partition; I/O failures and aborts propagate.
+      if (!(err instanceof FormatError)) throw err;
       // The PV label was there but its metadata is unusable: the partition holds no readable LVs.
       const nested: PartitionTable = {
         scheme: lvm2.id,

@@ -31,6 +31,7 @@ import {
   BadMagicError,
   CorruptError,
   checkAborted,
+  FormatError,
   type FormatLocation,
   LimitExceededError,
   ScanError,
@@ -407,7 +408,7 @@ export async function readPhysicalVolume(
       if (got && (!vg || got.seqno > vg.seqno)) vg = got;
       if (vg) break;
     } catch (err) {
-      if (!(err instanceof ScanError)) throw err;
+      if (!(err instanceof FormatError)) throw err;
       firstError ??= err;
       warnings.push(`lvm2: metadata area at 0x${mda.offset.toString(16)} unusable: ${err.message}`);
     }

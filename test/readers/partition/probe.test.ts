@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScanError } from '../../../engine/errors.js';
+import { ScanError, SourceError } from '../../../engine/errors.js';
 import * as gpt from '../../../readers/partition/gpt/index.js';
 import * as lvm2 from '../../../readers/partition/lvm2/index.js';
 import * as mbr from '../../../readers/partition/mbr/index.js';
@@ -150,6 +150,25 @@ describe('readers/partition/probe', () => {
     expect(allWarnings(t)).toEqual([
       'partition 2: lvm2: PV xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx carries no volume group metadata (orphan PV)',
     ]);
+  });
+
+  it.each([
+    { name: 'GPT primary header', failAt: 512n },
+    { name: 'GPT backup header', failAt: MiB - 512 },
+    { name: 'PV label inside partition 1', failAt: 40n * 512n },
+  ])('an I/O error reading the $name propagates (not turned into a fallback)', async ({ failAt }) => {
+    const g = buildGpt({ sectorSize: 512, diskBytes: MiB, entries: [{ start: 40, end: 99 }] });
+    if (failAt === MiB - 512)
+      g.buf.writeUInt8(g.buf.readUInt8(g.primaryHeader + 60) ^ 1, g.primaryHeader + 60);
+    const inner = new MemorySource(g.buf);
+    const failing = Object.assign(Object.create(inner) as MemorySource, {
+      read: (offset: bigint, length: number) =>
+        offset <= BigInt(failAt) && BigInt(failAt) < offset + BigInt(length)
+          ? Promise.reject(new SourceError('disk on fire'))
+          : inner.read(offset, length),
+    });
+    const err = await readPartitions(failing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
   });
 
   it('an aborted signal stops the probe with AbortedError', async () => {
