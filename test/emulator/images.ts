@@ -64,7 +64,10 @@ export class ImageStore {
   }
 
   async close(): Promise<void> {
-    for (const h of this.handles.values()) await (await h).close().catch(() => {});
+    for (const h of this.handles.values()) {
+      // A handle whose open failed has nothing to close.
+      await h.then((fh) => fh.close()).catch(() => {});
+    }
     this.handles.clear();
   }
 }

@@ -85,12 +85,18 @@ export async function run(argv: string[]): Promise<number> {
     [];
   const devices = 'abcdefghijklmnopqrstuvwxyz';
   const images = values.image as string[];
-  for (const [i, image] of images.entries()) {
-    const abs = path.resolve(image);
-    const volumeId = await emu.addVolume({ imagePath: abs });
-    const snapshotId = emu.addSnapshot(volumeId, { tags: { Name: path.basename(abs) } });
-    const blocks = (await emu.images.written(abs)).length;
-    served.push({ image: abs, device: `/dev/xvd${devices[i % 26]}`, volumeId, snapshotId, blocks });
+  try {
+    for (const [i, image] of images.entries()) {
+      const abs = path.resolve(image);
+      const volumeId = await emu.addVolume({ imagePath: abs });
+      const snapshotId = emu.addSnapshot(volumeId, { tags: { Name: path.basename(abs) } });
+      const blocks = (await emu.images.written(abs)).length;
+      served.push({ image: abs, device: `/dev/xvd${devices[i % 26]}`, volumeId, snapshotId, blocks });
+    }
+  } catch (err) {
+    await emu.close();
+    process.stderr.write(`snapscan emulator: ${(err as Error).message}\n`);
+    return 1;
   }
   const instanceId = emu.addInstance({
     volumes: served.map((s) => ({ volumeId: s.volumeId, device: s.device })),

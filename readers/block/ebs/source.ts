@@ -16,7 +16,13 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { type EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import PQueue from 'p-queue';
-import { AbortedError, checkAborted, LimitExceededError, TruncatedError } from '../../../engine/errors.js';
+import {
+  AbortedError,
+  checkAborted,
+  LimitExceededError,
+  ScanError,
+  TruncatedError,
+} from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, MiB } from '../../../engine/limits.js';
 import { LruCache, type LruCacheStats } from '../lru-cache.js';
 import type { BlockSource, ReadRange } from '../types.js';
@@ -449,6 +455,8 @@ export class EbsSnapshotSource implements BlockSource {
       try {
         return await fn();
       } catch (err) {
+        // Already final (a nested re-list that failed, an invalid listing): keep its code.
+        if (err instanceof ScanError) throw err;
         const kind: FailureKind = err instanceof IntegrityError ? 'integrity' : classify(err, this.signal);
         const where = `ebs: ${op} ${this.id}${block === undefined ? '' : ` block ${block}`}`;
         if (kind === 'aborted') throw new AbortedError();
