@@ -60,6 +60,9 @@ export async function runOsCatalogers(
   };
   for (const cat of catalogers) {
     if (cat.kind !== 'os' || !cat.paths) continue;
+    // /var/lib/rpm → /usr/lib/sysimage/rpm and friends: one database seen under two names is
+    // catalogued once, under its canonical path.
+    const done = new Set<string>();
     for (const pattern of cat.paths) {
       checkAborted(ctx.signal);
       let paths: string[];
@@ -77,9 +80,18 @@ export async function runOsCatalogers(
             const st = await ctx.fs.stat(path);
             if (!cat.wants(path, { type: st.type, size: st.size })) continue;
           }
-          const bytes = await read(path, cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES);
+          let canonical: string;
+          try {
+            canonical = await ctx.fs.resolve(path);
+          } catch (err) {
+            if (isAbsent(err)) continue;
+            throw err;
+          }
+          if (done.has(canonical)) continue;
+          done.add(canonical);
+          const bytes = await read(canonical, cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES);
           if (!bytes) continue;
-          const res = await cat.catalog({ path, bytes }, ctx);
+          const res = await cat.catalog({ path: canonical, bytes }, ctx);
           out.packages.push(...res.packages);
           for (const e of res.errors) out.errors.push({ cataloger: cat.id, path: e.path, error: e.error });
         } catch (err) {

@@ -60,6 +60,7 @@ describe.skipIf(skip !== undefined)('engine/scan/run through the EBS emulator', 
     });
     expect(res?.error).toBeUndefined();
     const inv = res!.inventory!;
+    expect(inv.status.issues).toEqual([]);
     expect(inv.resource).toMatchObject({ type: 'snapshot', id: snap });
     expect(packageRows(inv)).toEqual(packageRows(local.get('gpt-linux.img')!));
     const ebs = inv.stats.ebs!;
@@ -81,6 +82,7 @@ describe.skipIf(skip !== undefined)('engine/scan/run through the EBS emulator', 
         packages: ['os'],
       });
       expect(res?.error).toBeUndefined();
+      expect(res!.inventory!.status.issues).toEqual([]);
       expect(packageRows(res!.inventory!)).toEqual(packageRows(local.get('mbr-boot.img')!));
       expect(res!.inventory!.stats.ebs!.retries).toBeGreaterThan(0);
     } finally {
