@@ -243,6 +243,7 @@ async function loadAt(
   lba: bigint,
   limits: Limits,
   signal: AbortSignal | undefined,
+  onHeader?: (h: GptHeader) => void,
 ): Promise<LoadedTable> {
   const lastLba = source.size / BigInt(sectorSize) - 1n;
   const off = lba * BigInt(sectorSize);
@@ -251,6 +252,7 @@ async function loadAt(
   }
   const sector = await source.read(off, sectorSize, signal);
   const header = decodeGptHeader(sector, lba, sectorSize, lastLba, limits);
+  onHeader?.(header);
   const arrayBytes = header.entryCount * header.entrySize; // bounded by the limits above
   const arrayOff = header.entryLba * BigInt(sectorSize);
   const array = arrayBytes === 0 ? Buffer.alloc(0) : await source.read(arrayOff, arrayBytes, signal);
@@ -327,9 +329,12 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
   if (pmbrEnd === null && hasSaneMbr(head, source.size)) return null;
 
   let primaryError: unknown = null;
+  // AlternateLBA of a primary header whose own CRC checked out (only its entry array was bad): the
+  // backup location on a grown disk, where the last LBA holds nothing yet.
+  const alternates = new Map<number, bigint>();
   for (const ss of withPrimary) {
     try {
-      const t = await loadAt(source, ss, 1n, limits, signal);
+      const t = await loadAt(source, ss, 1n, limits, signal, (h) => alternates.set(ss, h.alternateLba));
       return build(source, t, warnings);
     } catch (err) {
       // Only a bad structure falls back to the backup; an I/O failure or an abort propagates.
@@ -342,12 +347,15 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
     warnings.push('gpt: protective MBR present but no primary header at LBA 1');
   }
 
-  // Backup: at the disk's last LBA. The primary's AlternateLBA is not trusted (its CRC may be bad);
-  // the protective MBR's end is a second hint when the image was grown or truncated.
+  // Backup: the checked primary's AlternateLBA, then the disk's last LBA, then the protective MBR's
+  // end (a disk grown without moving the backup, e.g. an enlarged EBS volume before growpart).
   const sizes = withPrimary.length > 0 ? withPrimary : SECTOR_SIZES;
   for (const ss of sizes) {
     const lastLba = source.size / BigInt(ss) - 1n;
-    const candidates = new Set<bigint>([lastLba]);
+    const candidates = new Set<bigint>();
+    const alt = alternates.get(ss);
+    if (alt !== undefined && alt >= 2n && alt <= lastLba) candidates.add(alt);
+    candidates.add(lastLba);
     if (pmbrEnd !== null && pmbrEnd >= 2n && pmbrEnd <= lastLba) candidates.add(pmbrEnd);
     for (const lba of candidates) {
       checkAborted(signal);

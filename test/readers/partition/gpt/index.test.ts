@@ -239,6 +239,27 @@ describe('readers/partition/gpt (crafted)', () => {
     expect(t.warnings.join('\n')).toMatch(/using backup header at LBA 1023 \(sector size 4096\)/);
   });
 
+  it.each([
+    { name: 'AlternateLBA of the checked primary', pmbrSize: 0xffffffff },
+    { name: 'protective MBR end', pmbrSize: 2047, breakHeader: true },
+  ])(
+    'grown disk (backup not at the end), primary bad → backup found via $name',
+    async ({ pmbrSize, breakHeader }) => {
+      const g = buildGpt({
+        sectorSize: 512,
+        diskBytes: 1 << 20,
+        entries: [{ start: 40, end: 99, name: 'grown' }],
+      });
+      const grown = Buffer.concat([g.buf, Buffer.alloc(1 << 20)]);
+      grown.writeUInt32LE(pmbrSize, 446 + 12);
+      if (breakHeader) flip(grown, g.primaryHeader + 60, 1);
+      else flip(grown, g.primaryArray + 60, 1);
+      const t = (await readGpt(new MemorySource(grown)))!;
+      expect(t.partitions.map((p) => p.name)).toEqual(['grown']);
+      expect(t.warnings.join('\n')).toMatch(/using backup header at LBA 2047 \(sector size 512\)/);
+    },
+  );
+
   it('keeps the entry slot as the partition number (empty slots skipped)', async () => {
     const g = buildGpt({ sectorSize: 512, diskBytes: 1 << 20, entries: [{ start: 40, end: 99, slot: 6 }] });
     const t = (await readGpt(new MemorySource(g.buf)))!;
