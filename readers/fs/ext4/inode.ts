@@ -10,7 +10,7 @@
  */
 import { CorruptError } from '../../../engine/errors.js';
 import { Cursor } from '../../bytes/cursor.js';
-import { FORMAT, type Superblock } from './superblock.js';
+import { FORMAT, INCOMPAT, type Superblock } from './superblock.js';
 
 export const INODE_FLAGS = {
   compr: 0x4, // historical e2compr
@@ -54,7 +54,10 @@ export function decodeInode(sb: Superblock, ino: number, bytes: Buffer, absOffse
   const c = new Cursor(bytes, { base: absOffset, format: FORMAT, struct: `inode ${ino}` });
   const mode = c.u16leAt(0x00, 'i_mode');
   const sizeLo = c.u32leAt(0x04, 'i_size_lo');
-  const sizeHi = c.u32leAt(0x6c, 'i_size_high');
+  // ext4_isize: i_size_high counts for regular files, and for everything with largedir; elsewhere
+  // the field was ext2's i_dir_acl and must be ignored.
+  const wide = (mode & 0o170000) === 0o100000 || (sb.featureIncompat & INCOMPAT.largedir) !== 0;
+  const sizeHi = wide ? c.u32leAt(0x6c, 'i_size_high') : 0;
   const size = sizeHi * 2 ** 32 + sizeLo;
   if (size > Number.MAX_SAFE_INTEGER) throw new CorruptError(c.loc('i_size', 0x04), size, '>', '2^53-1');
   let mtime = c.u32leAt(0x10, 'i_mtime') | 0; // signed 32-bit seconds

@@ -105,6 +105,13 @@ const CASES: Case[] = [
     atOpen: true,
   },
   {
+    name: 'bigalloc cluster size 2^40',
+    mutate: (v) => v.sb.u32(0x64, 0x200).u32(0x1c, 30),
+    act: async () => 0,
+    code: 'corrupt',
+    atOpen: true,
+  },
+  {
     name: 's_inode_size 100',
     mutate: (v) => v.sb.u16(0x58, 100),
     act: async () => 0,
@@ -325,8 +332,11 @@ const CASES: Case[] = [
     code: 'corrupt',
   },
   {
-    name: 'directory i_size of 1 TiB',
-    mutate: (v) => v.patchInode(13, 0x6c, new ByteBuilder(4).u32(0, 256).buf),
+    name: 'directory i_size of 1 TiB (largedir)',
+    mutate: (v) => {
+      v.sb.u32(0x60, 0x42 | 0x4000);
+      v.patchInode(13, 0x6c, new ByteBuilder(4).u32(0, 256).buf);
+    },
     act: (fs) => fs.readdir('/dir'),
     code: 'limit-exceeded',
   },
@@ -425,6 +435,14 @@ describe('readers/fs/ext4 (hostile input)', () => {
     expect(tiny.toString()).toBe('I'.repeat(60) + 'J'.repeat(10));
     expect((await store.readData(19, 55, 10)).toString()).toBe('IIIIIJJJJJ');
     expect((await store.readXattrs(19)).map((x) => [x.name, x.value?.length])).toEqual([['system.data', 10]]);
+  });
+
+  it("a directory's i_size_high is ignored without largedir (it was ext2's i_dir_acl)", async () => {
+    const v = new Vol();
+    v.patchInode(13, 0x6c, new ByteBuilder(4).u32(0, 256).buf);
+    const { fs } = await openFs(v);
+    expect((await fs.stat('/dir')).size).toBe(BS);
+    expect((await fs.readdir('/dir')).map((e) => e.name)).toEqual(['inner']);
   });
 
   it('uninitialized extents and holes read as zeros', async () => {

@@ -18,8 +18,10 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../..');
+// fileURLToPath rather than import.meta.dirname: the latter needs Node >= 20.11.
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const CACHE = path.join(REPO_ROOT, '.cache', 'ext4');
 /** Bump when the tree generator changes: it keys the cached tree and images. */
 const TREE_VERSION = 4;
