@@ -4,15 +4,17 @@
  * files and whole folders (every file is sniffed; files of no known kind are ignored and counted),
  * and writes one source per (kind, path) so re-importing the same path replaces what it wrote before.
  *
- * Not ingested (kept for later; the sample data has them): Alpine secdb, Red Hat CSAF, SUSE OVAL,
+ * Not ingested (kept for later; the sample data has them): Red Hat CSAF, SUSE OVAL,
  * the Debian tracker's raw text lists (their per-entry JSON form is read: debian-list.ts), ALAS RSS/HTML.
  */
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { UnsupportedError } from '../../errors.js';
 import { VULNDB_LIMITS } from '../limits.js';
 import type { SourceInfo, SourceWriter, VulnDbWriter } from '../store.js';
 import * as alas from './alas.js';
+import * as alpine from './alpine-secdb.js';
 import * as debianList from './debian-list.js';
 import * as debianTracker from './debian-tracker.js';
 import * as epss from './epss.js';
@@ -22,12 +24,12 @@ import * as osv from './osv.js';
 import { forEachZipEntry, readBounded, readHead, walkFiles } from './read.js';
 import { type FeedKind, type IngestReport, newReport, noteProblem } from './types.js';
 
-export const INGESTERS = [osv, debianTracker, debianList, alas, epss, kev, nvd] as const;
+export const INGESTERS = [osv, debianTracker, debianList, alas, alpine, epss, kev, nvd] as const;
 
 /** The source group a kind is stored under: zip and loose OSV share one, as do both ALAS shapes. */
 export function groupOf(
   kind: FeedKind,
-): 'osv' | 'debian-tracker' | 'debian-list' | 'alas' | 'epss' | 'kev' | 'nvd' {
+): 'osv' | 'debian-tracker' | 'debian-list' | 'alas' | 'alpine-secdb' | 'epss' | 'kev' | 'nvd' {
   if (kind === 'osv' || kind === 'osv-zip') return 'osv';
   if (kind === 'alas-json' || kind === 'alas-updateinfo') return 'alas';
   return kind;
@@ -47,6 +49,7 @@ export function detectFile(path: string): FeedKind | undefined {
   if (/\.xml(\.gz)?$/.test(name) || head.trimStart().startsWith('<')) {
     return /<updates[\s>]/.test(head) ? 'alas-updateinfo' : undefined;
   }
+  if (/\.(ya?ml|json)$/.test(name) && alpine.sniffAlpineSecdb(head)) return 'alpine-secdb';
   if (/\.ya?ml$/.test(name)) {
     // OSV YAML records start with their id; Alpine secdb YAML has distroversion/packages instead.
     return /^(id|schema_version|modified):/m.test(head) && /^id:/m.test(head) ? 'osv' : undefined;
@@ -124,6 +127,15 @@ export async function ingestFile(
       const doc: unknown = JSON.parse(readBounded(path, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8'));
       const r = debianList.parseDebianListEntry(doc);
       w.addAdvisory(r.advisory, r.affected);
+      break;
+    }
+    case 'alpine-secdb': {
+      const text = readBounded(path).toString('utf8');
+      const doc: unknown = /\.ya?ml$/i.test(path)
+        ? parseYaml(text, { maxAliasCount: 100 })
+        : JSON.parse(text);
+      for (const r of alpine.parseAlpineSecdb(doc, alpine.releaseFromAlpinePath(path)))
+        w.addAdvisory(r.advisory, r.affected);
       break;
     }
     case 'alas-json': {

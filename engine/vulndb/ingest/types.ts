@@ -12,6 +12,7 @@ export type FeedKind =
   | 'osv-zip'
   | 'debian-tracker'
   | 'debian-list'
+  | 'alpine-secdb'
   | 'alas-updateinfo'
   | 'alas-json'
   | 'epss'

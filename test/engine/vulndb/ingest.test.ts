@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseAlasUpdateinfo } from '../../../engine/vulndb/ingest/alas.js';
+import { parseAlpineSecdb, releaseFromAlpinePath } from '../../../engine/vulndb/ingest/alpine-secdb.js';
 import { applyAdvisoryFixes, parseDebianListEntry } from '../../../engine/vulndb/ingest/debian-list.js';
 import { DEBIAN_CODENAMES, parseDebianTracker } from '../../../engine/vulndb/ingest/debian-tracker.js';
 import { parseEpssCsv } from '../../../engine/vulndb/ingest/epss.js';
@@ -242,7 +243,7 @@ describe.skipIf(!HAVE_SHARED)('engine/vulndb/ingest (sample data)', () => {
     const db = join(tmp, 'all.sqlite');
     const first = await importInto(db, V);
     const kinds = first.sources.map((s) => s.kind).sort();
-    expect(kinds).toEqual(['alas', 'debian-list', 'debian-tracker', 'epss', 'kev', 'osv']);
+    expect(kinds).toEqual(['alas', 'alpine-secdb', 'debian-list', 'debian-tracker', 'epss', 'kev', 'osv']);
     const again = await withWritableStore(db, (w) => importPath(w, V));
     expect(again.sources.map((s) => s.records)).toEqual(first.sources.map((s) => s.records));
     const store = VulnStore.openReadOnly(db);
@@ -345,7 +346,7 @@ describe('engine/vulndb/ingest detectFile', () => {
   const cases: Array<{ name: string; body: string; kind: string | undefined }> = [
     { name: 'a.json', body: '{"id":"GHSA-1","modified":"x","affected":[]}', kind: 'osv' },
     { name: 'a.yaml', body: 'id: PYSEC-1\nmodified: x\n', kind: 'osv' },
-    { name: 'secdb.yaml', body: 'distroversion: v3.11\npackages: []\n', kind: undefined },
+    { name: 'secdb.yaml', body: 'distroversion: v3.11\npackages: []\n', kind: 'alpine-secdb' },
     { name: 'kev.json', body: '{"title":"x","catalogVersion":"1","vulnerabilities":[]}', kind: 'kev' },
     { name: 'debian.json', body: '{"pkg": {"CVE-2020-1": {"releases": {}}}}', kind: 'debian-tracker' },
     { name: 'ALAS2-1.json', body: '{"id":"ALAS2-2021-1","packages":[]}', kind: 'alas-json' },
@@ -432,4 +433,72 @@ describe('engine/vulndb/ingest/debian-list', () => {
       store.close();
     }
   });
+});
+
+describe('engine/vulndb/ingest/alpine-secdb', () => {
+  it.each([
+    {
+      name: 'whole release',
+      doc: {
+        distroversion: 'v3.10',
+        packages: [
+          { pkg: { name: 'botan', secfixes: { '2.9.0-r0': ['CVE-2018-20187'], '0': ['CVE-2000-0001'] } } },
+        ],
+      },
+      path: undefined,
+      ids: ['ALPINE-v3.10-botan-2.9.0-r0'],
+    },
+    {
+      name: 'per package',
+      doc: {
+        name: 'ansible',
+        secfixes: { '2.9.3-r0': ['CVE-2017-2616 (+ regression fix)', 'CVE-2024-22195 GHSA-h5c8-rqwp-cp95'] },
+      },
+      path: '/x/alpine/3.19/main/ansible.json',
+      ids: ['ALPINE-v3.19-ansible-2.9.3-r0'],
+    },
+  ])('$name', ({ doc, path, ids }) => {
+    const recs = parseAlpineSecdb(doc, path ? releaseFromAlpinePath(path) : undefined);
+    expect(recs.map((r) => r.advisory.id)).toEqual(ids);
+    expect(recs[0]!.affected[0]).toMatchObject({
+      nameIsSource: true,
+      ranges: [
+        {
+          type: 'ECOSYSTEM',
+          events: [{ introduced: '0' }, { fixed: ids[0]!.split('-').slice(3).join('-') }],
+        },
+      ],
+    });
+    if (path)
+      expect(recs[0]!.advisory.aliases).toEqual(['CVE-2017-2616', 'CVE-2024-22195', 'GHSA-h5c8-rqwp-cp95']);
+  });
+
+  it.skipIf(!HAVE_SHARED)(
+    'sample folder: one advisory per (release, package, fixed version) with ids',
+    async () => {
+      const dir = join(V, 'native/alpine-secdb');
+      let expected = 0;
+      for (const f of filesUnder(dir, /\.(json|ya?ml)$/)) {
+        const text = readFileSync(f, 'utf8');
+        const doc = f.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+        const pkgs = doc.packages ? doc.packages.map((p: { pkg: unknown }) => p.pkg) : [doc];
+        for (const p of pkgs) {
+          for (const [v, list] of Object.entries(
+            (p as { secfixes?: Record<string, string[]> }).secfixes ?? {},
+          )) {
+            if (v !== '0' && (list ?? []).some((s) => /(CVE|GHSA|XSA|ALPINE)-/i.test(s))) expected++;
+          }
+        }
+      }
+      const db = join(tmp, 'alpine.sqlite');
+      const { sources } = await importInto(db, dir);
+      expect(sources[0]).toMatchObject({ kind: 'alpine-secdb', records: expected, affected: expected });
+      const store = VulnStore.openReadOnly(db);
+      try {
+        expect(store.affected('Alpine:v3.19', 'busybox').length).toBeGreaterThan(0);
+      } finally {
+        store.close();
+      }
+    },
+  );
 });
