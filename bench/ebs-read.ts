@@ -46,6 +46,7 @@ interface ChildResult {
   cacheHits: number;
   coalescedReads: number;
   retries: number;
+  retriesByKind: Record<string, number>;
   throttles: number;
   costUsd: number;
   peakRssMiB: number;
@@ -104,6 +105,7 @@ async function child(argv: string[]): Promise<void> {
     cacheHits: s.cacheHits,
     coalescedReads: s.coalescedReads,
     retries: s.retries,
+    retriesByKind: s.retriesByKind,
     throttles: s.throttles,
     costUsd: s.costUsd,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -27,7 +27,7 @@ export { BlockMap } from './block-map.js';
 export { type AwsClientOptions, createEbsClient, httpHandler } from './client.js';
 export { ebsCostUsd, USD_PER_1000_GET_BLOCK_CALLS, USD_PER_1000_LIST_CALLS } from './cost.js';
 export { AwsApiError, ChecksumMismatchError } from './errors.js';
-export { EbsSnapshotSource, type EbsSourceOptions, type EbsStats } from './source.js';
+export { EbsSnapshotSource, type EbsSourceOptions, type EbsStats, type RetryInfo } from './source.js';
 
 /**
  * Opens a completed snapshot for reading: lists its blocks (every page) and returns the BlockSource,

@@ -55,6 +55,17 @@ export interface EbsSourceOptions extends AwsClientOptions {
   tokenRefreshMarginMs?: number;
   /** Source of jitter (tests pass a seeded one). */
   random?: () => number;
+  /** Told about every retry (progress output, debugging). */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  op: string;
+  block: number | undefined;
+  kind: FailureKind;
+  attempt: number;
+  delayMs: number;
+  error: string;
 }
 
 export interface EbsStats {
@@ -71,6 +82,8 @@ export interface EbsStats {
   /** Block reads answered with zeros because the block was never written (no request). */
   zeroBlockReads: number;
   retries: number;
+  /** Retries by failure kind: throttle, server, network, integrity, token-expired. */
+  retriesByKind: Record<string, number>;
   throttles: number;
   checksumFailures: number;
   relists: number;
@@ -110,6 +123,7 @@ export class EbsSnapshotSource implements BlockSource {
   private readonly client: EBSClient;
   private readonly ownsClient: boolean;
   private readonly signal: AbortSignal | undefined;
+  private readonly onRetry: ((info: RetryInfo) => void) | undefined;
   private readonly o: Required<
     Pick<
       EbsSourceOptions,
@@ -128,6 +142,7 @@ export class EbsSnapshotSource implements BlockSource {
   private prefetchInFlight = 0;
   private readonly fetchedSet = new Set<number>();
   private readonly zeroSet = new Set<number>();
+  private readonly retryKinds: Record<string, number> = {};
   private readonly c = {
     listCalls: 0,
     getCalls: 0,
@@ -172,6 +187,7 @@ export class EbsSnapshotSource implements BlockSource {
     this.o = o;
     this.id = options.snapshotId;
     this.signal = options.signal;
+    this.onRetry = options.onRetry;
     // Every waiting read and queued fetch listens on the scan's signal (removed when settled): a
     // 64 MiB read alone has 128 of them, far past the default warning threshold of 10.
     if (this.signal) setMaxListeners(0, this.signal);
@@ -268,6 +284,7 @@ export class EbsSnapshotSource implements BlockSource {
       ...this.c,
       distinctBlocksFetched: this.fetchedSet.size,
       distinctZeroBlocks: this.zeroSet.size,
+      retriesByKind: { ...this.retryKinds },
       costUsd: ebsCostUsd(this.c.listCalls, this.c.getCalls),
       cache: this.cache.stats(),
     };
@@ -463,6 +480,7 @@ export class EbsSnapshotSource implements BlockSource {
         if (kind === 'token-expired' && refreshes < MAX_TOKEN_REFRESHES) {
           refreshes++;
           this.c.retries++;
+          this.retryKinds[kind] = (this.retryKinds[kind] ?? 0) + 1;
           await onTokenExpired();
           continue;
         }
@@ -483,8 +501,12 @@ export class EbsSnapshotSource implements BlockSource {
         if (!isRetryable(kind) || attempt + 1 >= this.o.maxAttempts)
           throw finalError(where, op, kind, err, attempt + 1);
         this.c.retries++;
+        this.retryKinds[kind] = (this.retryKinds[kind] ?? 0) + 1;
         if (kind === 'throttle') this.c.throttles++;
-        await sleep(backoffMs(attempt, this.o), this.signal);
+        const delayMs = backoffMs(attempt, this.o);
+        const e = err as { name?: string; message?: string };
+        this.onRetry?.({ op, block, kind, attempt, delayMs, error: `${e.name}: ${e.message}` });
+        await sleep(delayMs, this.signal);
       }
     }
   }

@@ -191,6 +191,8 @@ describe('readers/block/ebs', () => {
     const s = src.stats();
     expect(s.retries).toBeGreaterThan(0);
     expect(s.throttles).toBe(emu.injected.throttle);
+    expect(s.retriesByKind.throttle).toBe(s.throttles);
+    expect(Object.values(s.retriesByKind).reduce((a, b) => a + b, 0)).toBe(s.retries);
     // Every request the server saw was counted by the client, and vice versa.
     expect(s.getCalls + s.listCalls).toBe(
       (emu.counts.GetSnapshotBlock ?? 0) + (emu.counts.ListSnapshotBlocks ?? 0),
