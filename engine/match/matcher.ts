@@ -94,6 +94,17 @@ const sortedCache = new WeakMap<
 function prepareRange(range: AffectedRange, cmp: Comparator): { sweep: Ev[]; limits: string[]; all: Ev[] } {
   const hit = sortedCache.get(range);
   if (hit && hit.cmp === cmp) return hit;
+  // Fast path, most distro rows: [introduced 0] or [introduced 0, fixed|last_affected X]: already sorted.
+  const ev = range.events;
+  if (ev.length <= 2 && ev[0]?.introduced === '0' && ev[0].fixed === undefined && ev[0].limit === undefined) {
+    const second = ev[1] ? eventVersion(ev[1]) : undefined;
+    if (!second || second.kind === 'fixed' || second.kind === 'last_affected') {
+      const all: Ev[] = second
+        ? [{ kind: 'introduced', version: '0' }, second]
+        : [{ kind: 'introduced', version: '0' }];
+      return { sweep: all, limits: [], all };
+    }
+  }
   const all: Ev[] = [];
   for (const e of range.events) {
     const ev = eventVersion(e);
@@ -152,6 +163,15 @@ export function evaluateRange(range: AffectedRange, installed: string, cmp: Comp
 
 /** One affected entry against one installed version. */
 export function evaluateAffected(affected: AffectedPackage, ecosystem: string, installed: string): Outcome {
+  const pre = precheck(ecosystem, installed);
+  return 'status' in pre ? pre : evaluateChecked(affected, ecosystem, installed, pre.cmp);
+}
+
+/** The comparator for `ecosystem`, with `installed` known to parse; else the unknown outcome. */
+function precheck(
+  ecosystem: string,
+  installed: string,
+): { cmp: Comparator } | Extract<Outcome, { status: 'unknown' }> {
   let cmp: Comparator;
   try {
     cmp = comparatorFor(ecosystem);
@@ -163,6 +183,15 @@ export function evaluateAffected(affected: AffectedPackage, ecosystem: string, i
   } catch (err) {
     return { status: 'unknown', reason: `installed version: ${errorText(err)}` };
   }
+  return { cmp };
+}
+
+function evaluateChecked(
+  affected: AffectedPackage,
+  ecosystem: string,
+  installed: string,
+  cmp: Comparator,
+): Outcome {
   const hits: Array<{ out: Extract<Outcome, { status: 'affected' }>; rc: Comparator }> = [];
   const unknowns: string[] = [];
   let evaluable = affected.versions.length > 0;
@@ -302,14 +331,22 @@ export function matchDetailed(
     const hits: Hit[] = [];
     for (const key of keys) {
       lookups++;
+      const scheme = ecosystemSchemes.get(ecosystemBase(key.ecosystem));
+      const defaultSource = namesAreSource(key.ecosystem);
+      // Per key: at most two installed versions (binary, source), each checked once.
+      const checked = new Map<string, ReturnType<typeof precheck>>();
       for (const { advisory, affected } of lookup.affected(key.ecosystem, key.name)) {
         if (advisory.withdrawn) continue;
         if (!appliesTo(affected, key)) continue;
-        const scheme = ecosystemSchemes.get(ecosystemBase(key.ecosystem));
         // Entries keyed by source package carry source versions (Debian tracker, DSA/DLA).
-        const bySource = affected.nameIsSource ?? namesAreSource(key.ecosystem);
+        const bySource = affected.nameIsSource ?? defaultSource;
         const installed = installedVersion(pkg, scheme, bySource);
-        const outcome = evaluateAffected(affected, key.ecosystem, installed);
+        let pre = checked.get(installed);
+        if (!pre) {
+          pre = precheck(key.ecosystem, installed);
+          checked.set(installed, pre);
+        }
+        const outcome = 'status' in pre ? pre : evaluateChecked(affected, key.ecosystem, installed, pre.cmp);
         if (outcome.status === 'not-affected') continue;
         hits.push({ advisory, affected, ecosystem: key.ecosystem, scheme, outcome });
       }
