@@ -84,6 +84,12 @@ const VARIANTS: Array<
     expect: { variant: 'ext4', blockSize: 4096, extents: true, htree: false },
   },
   {
+    // Revision 0: no feature flags at all (no filetype: u16 name_len, types come from the inodes).
+    name: 'ext2-rev0',
+    args: ['-t', 'ext2', '-b', '1024', '-r', '0'],
+    expect: { variant: 'ext2', blockSize: 1024, extents: false, htree: false },
+  },
+  {
     // bigalloc with 1 KiB blocks: s_first_data_block is 0 yet the descriptors follow block 1.
     name: 'ext4-bigalloc-1k',
     args: ['-t', 'ext4', '-b', '1024', '-O', 'bigalloc', '-C', '16384'],
