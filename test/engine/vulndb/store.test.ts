@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importPath } from '../../../engine/vulndb/ingest/index.js';
-import { forEachZipEntry } from '../../../engine/vulndb/ingest/read.js';
+import {
+  forEachZipEntry,
+  gunzipBounded,
+  readBounded,
+  walkFiles,
+} from '../../../engine/vulndb/ingest/read.js';
+import { VULNDB_LIMITS } from '../../../engine/vulndb/limits.js';
 import { SCHEMA_VERSION } from '../../../engine/vulndb/schema.js';
 import { ageWarning, defaultDbPath, VulnStore, withWritableStore } from '../../../engine/vulndb/store.js';
 import { buildZip } from './builders.js';
@@ -139,5 +146,50 @@ describe('engine/vulndb/ingest/read zip limits', () => {
     const n = await forEachZipEntry(p, (name, data) => seen.push(`${name}:${data.length}`));
     expect(n).toBe(2);
     expect(seen).toEqual(['a.json:1', 'dir/b.json:2']);
+  });
+});
+
+describe('engine/vulndb/ingest/read bounds', () => {
+  it('gunzip stops at its output cap with limit-exceeded (gzip bomb)', () => {
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024)); // 4 MiB of zeros → ~4 KiB compressed
+    expect(bomb.length).toBeLessThan(10_000);
+    expect(() => gunzipBounded(bomb, 'bomb.gz', 1024 * 1024)).toThrow(
+      expect.objectContaining({ code: 'limit-exceeded' }),
+    );
+    expect(gunzipBounded(bomb, 'bomb.gz', 8 * 1024 * 1024)).toHaveLength(4 * 1024 * 1024);
+  });
+
+  it('readBounded refuses files over the cap before reading them', () => {
+    const p = join(tmp, 'big.json');
+    writeFileSync(p, Buffer.alloc(2048, 0x20));
+    expect(() => readBounded(p, 1024)).toThrow(
+      expect.objectContaining({ code: 'limit-exceeded', limit: 'MAX_DOCUMENT_BYTES' }),
+    );
+    expect(readBounded(p, 4096)).toHaveLength(2048);
+  });
+
+  it('walkFiles stops at MAX_WALK_DEPTH and skips hidden entries', () => {
+    const root = join(tmp, 'deep');
+    let d = root;
+    for (let i = 0; i <= VULNDB_LIMITS.MAX_WALK_DEPTH + 1; i++) d = join(d, 'd');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'x.json'), '{}');
+    expect(() => walkFiles(root)).toThrow(expect.objectContaining({ code: 'limit-exceeded' }));
+    const shallow = join(tmp, 'shallow');
+    mkdirSync(join(shallow, '.git'), { recursive: true });
+    writeFileSync(join(shallow, '.git', 'a.json'), '{}');
+    writeFileSync(join(shallow, 'b.json'), '{}');
+    expect(walkFiles(shallow)).toEqual([join(shallow, 'b.json')]);
+  });
+
+  it('a corrupt file inside a folder import is skipped and reported, the rest imported', async () => {
+    const dir = join(tmp, 'mixed');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'GHSA-ok-0001.json'), osvRecord('GHSA-ok-0001', 'ok-pkg', '1.0.0'));
+    writeFileSync(join(dir, 'GHSA-bad-0002.json'), '{"id": "GHSA-bad-0002", "modified": "x", "affected": [');
+    const db = join(tmp, 'mixed.sqlite');
+    const r = await withWritableStore(db, (w) => importPath(w, dir), { fresh: true });
+    expect(r.reports[0]).toMatchObject({ records: 1, skipped: 1 });
+    expect(r.reports[0]?.problems[0]).toMatch(/GHSA-bad-0002\.json/);
   });
 });
