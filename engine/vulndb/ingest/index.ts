@@ -4,7 +4,7 @@
  * files and whole folders (every file is sniffed; files of no known kind are ignored and counted),
  * and writes one source per (kind, path) so re-importing the same path replaces what it wrote before.
  *
- * Not ingested (kept for later; the sample data has them): Red Hat CSAF, SUSE OVAL,
+ * Not ingested (kept for later; the sample data has them): SUSE OVAL,
  * the Debian tracker's raw text lists (their per-entry JSON form is read: debian-list.ts), ALAS RSS/HTML.
  */
 import { statSync } from 'node:fs';
@@ -22,14 +22,24 @@ import * as kev from './kev.js';
 import * as nvd from './nvd.js';
 import * as osv from './osv.js';
 import { forEachZipEntry, readBounded, readHead, walkFiles } from './read.js';
+import * as redhatCsaf from './redhat-csaf.js';
 import { type FeedKind, type IngestReport, newReport, noteProblem } from './types.js';
 
-export const INGESTERS = [osv, debianTracker, debianList, alas, alpine, epss, kev, nvd] as const;
+export const INGESTERS = [osv, debianTracker, debianList, alas, alpine, redhatCsaf, epss, kev, nvd] as const;
 
 /** The source group a kind is stored under: zip and loose OSV share one, as do both ALAS shapes. */
 export function groupOf(
   kind: FeedKind,
-): 'osv' | 'debian-tracker' | 'debian-list' | 'alas' | 'alpine-secdb' | 'epss' | 'kev' | 'nvd' {
+):
+  | 'osv'
+  | 'debian-tracker'
+  | 'debian-list'
+  | 'alas'
+  | 'alpine-secdb'
+  | 'redhat-csaf'
+  | 'epss'
+  | 'kev'
+  | 'nvd' {
   if (kind === 'osv' || kind === 'osv-zip') return 'osv';
   if (kind === 'alas-json' || kind === 'alas-updateinfo') return 'alas';
   return kind;
@@ -65,6 +75,7 @@ export function detectFile(path: string): FeedKind | undefined {
   if (nvd.sniffNvd(head)) return 'nvd';
   if (debianTracker.sniffDebianTracker(head)) return 'debian-tracker';
   if (debianList.sniffDebianList(head)) return 'debian-list';
+  if (redhatCsaf.sniffRedhatCsaf(head)) return 'redhat-csaf';
   if (/"\$schema"\s*:/.test(head) || /"document"\s*:\s*\{/.test(head)) return undefined;
   if (/"id"\s*:\s*"ALAS/.test(head) && /"packages"\s*:|"cveids"\s*:/.test(head)) return 'alas-json';
   if (/"id"\s*:\s*"/.test(head) && /"(affected|modified|schema_version)"\s*:/.test(head)) return 'osv';
@@ -136,6 +147,13 @@ export async function ingestFile(
         : JSON.parse(text);
       for (const r of alpine.parseAlpineSecdb(doc, alpine.releaseFromAlpinePath(path)))
         w.addAdvisory(r.advisory, r.affected);
+      break;
+    }
+    case 'redhat-csaf': {
+      const r = redhatCsaf.parseRedhatCsaf(
+        JSON.parse(readBounded(path, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8')),
+      );
+      w.addAdvisory(r.advisory, r.affected);
       break;
     }
     case 'alas-json': {

@@ -13,6 +13,7 @@ export type FeedKind =
   | 'debian-tracker'
   | 'debian-list'
   | 'alpine-secdb'
+  | 'redhat-csaf'
   | 'alas-updateinfo'
   | 'alas-json'
   | 'epss'

@@ -11,6 +11,7 @@ import { DEBIAN_CODENAMES, parseDebianTracker } from '../../../engine/vulndb/ing
 import { parseEpssCsv } from '../../../engine/vulndb/ingest/epss.js';
 import { detectFile, importPath } from '../../../engine/vulndb/ingest/index.js';
 import { parseOsvRecord } from '../../../engine/vulndb/ingest/osv.js';
+import { ecosystemFromCpe, rpmFromPurl } from '../../../engine/vulndb/ingest/redhat-csaf.js';
 import { VulnStore, withWritableStore } from '../../../engine/vulndb/store.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_VULNDATA } from '../../helpers/paths.js';
 import { buildUpdateinfo, buildZip } from './builders.js';
@@ -243,7 +244,16 @@ describe.skipIf(!HAVE_SHARED)('engine/vulndb/ingest (sample data)', () => {
     const db = join(tmp, 'all.sqlite');
     const first = await importInto(db, V);
     const kinds = first.sources.map((s) => s.kind).sort();
-    expect(kinds).toEqual(['alas', 'alpine-secdb', 'debian-list', 'debian-tracker', 'epss', 'kev', 'osv']);
+    expect(kinds).toEqual([
+      'alas',
+      'alpine-secdb',
+      'debian-list',
+      'debian-tracker',
+      'epss',
+      'kev',
+      'osv',
+      'redhat-csaf',
+    ]);
     const again = await withWritableStore(db, (w) => importPath(w, V));
     expect(again.sources.map((s) => s.records)).toEqual(first.sources.map((s) => s.records));
     const store = VulnStore.openReadOnly(db);
@@ -496,6 +506,67 @@ describe('engine/vulndb/ingest/alpine-secdb', () => {
       const store = VulnStore.openReadOnly(db);
       try {
         expect(store.affected('Alpine:v3.19', 'busybox').length).toBeGreaterThan(0);
+      } finally {
+        store.close();
+      }
+    },
+  );
+});
+
+describe('engine/vulndb/ingest/redhat-csaf', () => {
+  it.each([
+    {
+      purl: 'pkg:rpm/redhat/python3.9@3.9.18-3.el9_4.5?arch=src',
+      out: { name: 'python3.9', version: '3.9.18', release: '3.el9_4.5', epoch: '0', arch: 'src' },
+    },
+    {
+      purl: 'pkg:rpm/redhat/bind@9.16.23-18.el9_4.6?arch=x86_64&epoch=32',
+      out: { name: 'bind', version: '9.16.23', release: '18.el9_4.6', epoch: '32', arch: 'x86_64' },
+    },
+    { purl: 'pkg:npm/x@1', out: undefined },
+  ])('rpmFromPurl($purl)', ({ purl, out }) => {
+    expect(rpmFromPurl(purl)).toEqual(out);
+  });
+
+  it.each([
+    { cpe: 'cpe:/a:redhat:enterprise_linux:9::appstream', eco: 'Red Hat:enterprise_linux:9::appstream' },
+    { cpe: 'cpe:/o:redhat:enterprise_linux:9::baseos', eco: 'Red Hat:enterprise_linux:9::baseos' },
+    { cpe: 'cpe:/a:other:x:1', eco: undefined },
+  ])('ecosystemFromCpe($cpe)', ({ cpe, eco }) => {
+    expect(ecosystemFromCpe(cpe)).toBe(eco);
+  });
+
+  it.skipIf(!HAVE_SHARED)(
+    'sample advisories: one entry per fixed (platform, package), CVEs and CVSS kept',
+    async () => {
+      const dir = join(V, 'native/redhat-csaf');
+      const files = filesUnder(dir, /\.json$/);
+      let expected = 0;
+      for (const f of files) {
+        const doc = JSON.parse(readFileSync(f, 'utf8'));
+        const rel = new Set(
+          doc.product_tree.relationships.map(
+            (r: { full_product_name: { product_id: string } }) => r.full_product_name.product_id,
+          ),
+        );
+        const ids = new Set<string>();
+        for (const v of doc.vulnerabilities)
+          for (const id of [...(v.product_status.fixed ?? []), ...(v.product_status.known_affected ?? [])])
+            if (rel.has(id)) ids.add(id);
+        expected += ids.size;
+      }
+      const db = join(tmp, 'csaf.sqlite');
+      const { sources } = await importInto(db, dir);
+      expect(sources[0]).toMatchObject({ kind: 'redhat-csaf', records: files.length, affected: expected });
+      const store = VulnStore.openReadOnly(db);
+      try {
+        const hits = store.affected('Red Hat:enterprise_linux:9::appstream', 'python3.9');
+        expect(hits.map((h) => h.advisory.id).sort()).toEqual(['RHSA-2024:6163', 'RHSA-2024:9371']);
+        expect(hits[0]?.affected.nameIsSource).toBe(true);
+        expect(hits[0]?.advisory).toMatchObject({ aliases: ['CVE-2024-8088'], vendorSeverity: 'Moderate' });
+        expect(store.cvssFor('CVE-2024-8088')).toContainEqual(
+          expect.objectContaining({ source: 'redhat', version: '3.1' }),
+        );
       } finally {
         store.close();
       }
