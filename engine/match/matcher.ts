@@ -238,6 +238,7 @@ function evaluateChecked(
 }
 
 const CVE_RE = /^CVE-\d{4}-\d+$/;
+const EMBEDDED_CVE_RE = /^[A-Z]+-(CVE-\d{4}-\d+)$/;
 
 /** Vulnerability id(s) per advisory, aliases merged through the advisories found for one package. */
 function vulnerabilityIds(advisories: Advisory[]): Map<string, string[]> {
@@ -257,7 +258,8 @@ function vulnerabilityIds(advisories: Advisory[]): Map<string, string[]> {
   };
   for (const a of advisories) {
     if (!parent.has(a.id)) parent.set(a.id, a.id);
-    for (const alias of a.aliases) {
+    const embedded = EMBEDDED_CVE_RE.exec(a.id)?.[1];
+    for (const alias of embedded ? [...a.aliases, embedded] : a.aliases) {
       if (!parent.has(alias)) parent.set(alias, alias);
       union(a.id, alias);
     }
@@ -273,6 +275,9 @@ function vulnerabilityIds(advisories: Advisory[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const a of advisories) {
     const own = [a.id, ...a.aliases].filter((x) => CVE_RE.test(x));
+    // `UBUNTU-CVE-…`, `DEBIAN-CVE-…`: per-CVE records named after the CVE (some carry no alias).
+    const embedded = EMBEDDED_CVE_RE.exec(a.id)?.[1];
+    if (embedded) own.push(embedded);
     if (own.length > 0) {
       out.set(a.id, [...new Set(own)].sort());
       continue;

@@ -533,3 +533,30 @@ describe('engine/match/matcher', () => {
     expect(installedVersion(p, 'rpm', false)).toBe(want);
   });
 });
+
+describe('engine/match/matcher vulnerability ids', () => {
+  it('takes the CVE from per-CVE record ids (UBUNTU-CVE-…) and merges with CVE-aliased records', () => {
+    const lookup = db(
+      adv(
+        'UBUNTU-CVE-2024-70',
+        [],
+        [{ ecosystem: 'Ubuntu:22.04:LTS', name: 'foo', ranges: [range({ introduced: '0' })] }],
+      ),
+      adv(
+        'USN-7000-1',
+        ['CVE-2024-70'],
+        [
+          {
+            ecosystem: 'Ubuntu:22.04:LTS',
+            name: 'foo',
+            ranges: [range({ introduced: '0' }, { fixed: '1.0-2' })],
+          },
+        ],
+      ),
+    );
+    const out = match([pkg('deb', 'foo', '1.0-1')], UBUNTU_2204, lookup);
+    expect(out.map((m) => [m.vulnerabilityId, m.advisoryIds, m.fixedVersion])).toEqual([
+      ['CVE-2024-70', ['UBUNTU-CVE-2024-70', 'USN-7000-1'], '1.0-2'],
+    ]);
+  });
+});

@@ -13,6 +13,7 @@ import { matchDetailed } from '../../../engine/match/matcher.js';
 import { type AdvisoryEntry, MemoryLookup } from '../../../engine/match/memory-lookup.js';
 import type { OsInfo } from '../../../engine/model/os.js';
 import type { Package } from '../../../engine/model/package.js';
+import { parseAlasJson } from '../../../engine/vulndb/ingest/alas.js';
 import { DEBIAN_CODENAMES, parseDebianTracker } from '../../../engine/vulndb/ingest/debian-tracker.js';
 import { parseOsvRecord, parseOsvText } from '../../../engine/vulndb/ingest/osv.js';
 import {
@@ -311,3 +312,104 @@ describe.skipIf(!hasData)('engine/match/matcher on real npm data', () => {
     }
   });
 });
+
+describe.skipIf(!hasData || !hasDpkg)('engine/match/matcher on real Ubuntu OSV data (oracle: dpkg)', () => {
+  it('LTS and Pro records: findings agree with dpkg and the listed versions', () => {
+    const root = path.join(vulndata, 'osv/Ubuntu/vunnel-fixtures/osv');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) {
+        if (f.isDirectory()) walk(path.join(d, f.name));
+        else if (f.name.endsWith('.json')) files.push(path.join(d, f.name));
+      }
+    };
+    walk(root);
+    const records = files.sort().map((f) => parseOsvRecord(JSON.parse(readFileSync(f, 'utf8'))));
+    const lookup = new MemoryLookup(records);
+    // Real versions: every listed affected version and every fixed version, per (ecosystem, package).
+    const cases = new Map<string, Set<string>>();
+    for (const r of records) {
+      for (const a of r.affected) {
+        if (!a.ecosystem.startsWith('Ubuntu:')) continue;
+        const set = cases.get(`${a.ecosystem}\0${a.name}`) ?? new Set();
+        cases.set(`${a.ecosystem}\0${a.name}`, set);
+        for (const v of a.versions) set.add(v);
+        for (const rg of a.ranges) for (const e of rg.events) if (e.fixed) set.add(e.fixed);
+      }
+    }
+    let checked = 0;
+    let withdrawn = 0;
+    for (const [key, set] of cases) {
+      const [eco, src] = key.split('\0') as [string, string];
+      const m = /^Ubuntu:(?:Pro:)?(\d+\.\d+)/.exec(eco)!;
+      const os: OsInfo = { family: 'ubuntu', id: 'ubuntu', name: m[1]!, versionId: m[1]!, source: 't' };
+      const pkgs = [...set].sort().map((v) => debPkg(src, v));
+      const got = matchDetailed(pkgs, os, lookup).matches;
+      for (const p of pkgs) {
+        for (const { advisory, affected } of lookup.affected(eco, src)) {
+          const fixed = affected.ranges[0]?.events.find((e) => e.fixed)?.fixed;
+          // Withdrawn records (three in this sample) never produce findings.
+          const want =
+            !advisory.withdrawn &&
+            (affected.versions.includes(p.version) || fixed === undefined || dpkgLess(p.version, fixed));
+          const found = got.some(
+            (x) => x.package === p && x.advisoryIds.includes(advisory.id) && x.status === 'affected',
+          );
+          expect(found, `${eco} ${src} ${p.version} ${advisory.id}`).toBe(want);
+          checked++;
+          if (advisory.withdrawn) withdrawn++;
+        }
+      }
+      for (const x of got) if (x.fixedVersion) expect(dpkgLess(x.package.version, x.fixedVersion)).toBe(true);
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(withdrawn).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!hasData || !hasRpmPython)(
+  'engine/match/matcher on real Amazon Linux ALAS (oracle: python3-rpm)',
+  () => {
+    it.each([
+      { file: '2/ALAS2-2021-1699.json', release: '2', name: 'kernel' },
+      { file: '2023/ALAS2023-2023-002.json', release: '2023', name: 'rsync' },
+    ])('$file: builds around the fix agree with rpm.labelCompare', ({ file, release, name }) => {
+      const doc = JSON.parse(
+        readFileSync(path.join(vulndata, 'native/amazon-linux/vuln-list/amazon', file), 'utf8'),
+      );
+      const record = parseAlasJson(doc, release as '2' | '2023');
+      const lookup = new MemoryLookup([record]);
+      const fixed = record.affected.find((a) => a.name === name)!.ranges[0]!.events[1]!.fixed!;
+      const m = /^(\d+):(.+)-([^-]+)$/.exec(fixed)!;
+      // The fix itself, and versions built around it (lower/higher release and version, epoch 1).
+      const relNum = m[3]!.replace(/^(\d+)/, (d) => String(Number(d) - 1));
+      const candidates = [
+        `${m[2]}-${m[3]}`,
+        `${m[2]}-${relNum}`,
+        `${m[2]}-${m[3]}.1`,
+        `${m[2]!.replace(/\d+$/, (d) => String(Number(d) - 1))}-${m[3]}`,
+        `${m[2]!.replace(/\d+$/, (d) => String(Number(d) + 1))}-${m[3]}`,
+      ];
+      const pkgs: Package[] = candidates.map((v) => ({
+        foundBy: 'test',
+        type: 'rpm',
+        name,
+        version: v,
+        purl: `pkg:rpm/amazon/${name}@${v}`,
+        locations: [],
+      }));
+      pkgs.push({ ...pkgs[1]!, epoch: 1 });
+      const os: OsInfo = { family: 'amazon', id: 'amzn', name: release, versionId: release, source: 't' };
+      const got = matchDetailed(pkgs, os, lookup).matches;
+      const verdicts = rpmLabelCompare(pkgs.map((p) => [`${p.epoch ?? 0}:${p.version}`, fixed]));
+      pkgs.forEach((p, i) => {
+        expect(
+          got.some((x) => x.package === p),
+          `${p.epoch ?? 0}:${p.version} vs ${fixed}`,
+        ).toBe(verdicts[i]! < 0);
+      });
+      expect(verdicts.filter((v) => v < 0).length).toBeGreaterThanOrEqual(2);
+      expect(got.every((x) => record.advisory.aliases.includes(x.vulnerabilityId))).toBe(true);
+    });
+  },
+);
