@@ -27,8 +27,8 @@
  *                 look like empty entries).
  *
  * Unsupported: encrypted inodes (fscrypt) and e2compr inodes are refused one by one
- * (UnsupportedError); dirdata, journal_dev and compression volumes are refused at open. The
- * journal is not replayed (volumes flagged `recover` are read at their last checkpoint).
+ * (UnsupportedError); dirdata, journal_dev and compression volumes are refused at open. Volumes
+ * flagged `recover` have their jbd2 journal replayed read-only, as an overlay (journal.ts).
  * Checksums (metadata_csum) are not verified: a hostile writer can forge them anyway, and every
  * structure is bounds-checked instead.
  */

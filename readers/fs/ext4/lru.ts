@@ -40,6 +40,11 @@ export class Lru<V> {
     }
   }
 
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+
   delete(key: string): void {
     const old = this.map.get(key);
     if (!old) return;

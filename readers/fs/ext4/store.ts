@@ -21,11 +21,20 @@ import { decodeDirBlock, type RawDirEntry } from './dir.js';
 import { mapExtents } from './extents.js';
 import { decodeGroupDesc, descriptorBlock, descsPerBlock, type GroupDesc } from './group-desc.js';
 import { decodeInode, I_BLOCK_BYTES, INODE_FLAGS, type Inode } from './inode.js';
+import {
+  decodeJournalSuperblock,
+  JBD2_MAGIC,
+  type JournalReader,
+  type JournalReplay,
+  replayJournal,
+} from './journal.js';
 import { Lru } from './lru.js';
 import type { Run } from './runs.js';
 import {
+  COMPAT,
   decodeSuperblock,
   FORMAT,
+  hasCompat,
   hasIncompat,
   INCOMPAT,
   SUPERBLOCK_BYTES,
@@ -45,6 +54,21 @@ const READ_CHUNK_BYTES = 4 * MiB;
 export interface Ext4OpenOptions {
   signal?: AbortSignal;
   limits?: Partial<Limits>;
+  /** Replay the jbd2 journal (as an in-memory overlay) when the volume needs recovery. Default true. */
+  replayJournal?: boolean;
+}
+
+/** What happened to the journal at open. */
+export interface JournalState {
+  /**
+   * clean: nothing to replay; replayed: committed transactions overlay the volume; skipped: replay
+   * disabled; external: the journal is on another device; failed: the log was unreadable (volume
+   * read at its last checkpoint, `error` says why).
+   */
+  status: 'clean' | 'replayed' | 'skipped' | 'external' | 'failed';
+  transactions: number;
+  blocks: number;
+  error?: ScanError;
 }
 
 export class Ext4Store implements InodeStore {
@@ -60,6 +84,8 @@ export class Ext4Store implements InodeStore {
   private readonly inodes = new Lru<Inode>(INODE_CACHE_ENTRIES, Number.POSITIVE_INFINITY);
   private readonly inodeChunk: number;
   private readonly hasFiletype: boolean;
+  journal: JournalState = { status: 'clean', transactions: 0, blocks: 0 };
+  private overlay?: { blocks: JournalReplay['blocks']; readLog: JournalReader };
 
   private constructor(
     readonly source: BlockSource,
@@ -89,6 +115,10 @@ export class Ext4Store implements InodeStore {
     }
     const sb = decodeSuperblock(await source.read(BigInt(SUPERBLOCK_OFFSET), SUPERBLOCK_BYTES, opts.signal));
     const store = new Ext4Store(source, sb, { ...DEFAULT_LIMITS, ...opts.limits });
+    if (sb.needsRecovery) {
+      if (opts.replayJournal === false) store.journal = { status: 'skipped', transactions: 0, blocks: 0 };
+      else await store.loadJournal();
+    }
     // The root must be a directory (ext4_fill_super checks the same): catches most garbage early.
     const root = await store.inode(ROOT_INO);
     if (typeFromMode(root.mode) !== 'dir') {
@@ -110,6 +140,7 @@ export class Ext4Store implements InodeStore {
     length: number,
     struct: string,
     signal?: AbortSignal,
+    raw = false,
   ): Promise<Buffer> {
     checkAborted(signal);
     const off = BigInt(offset);
@@ -120,7 +151,95 @@ export class Ext4Store implements InodeStore {
         off < this.source.size ? this.source.size - off : 0n,
       );
     }
-    return this.source.read(off, length, signal);
+    const buf = await this.source.read(off, length, signal);
+    if (raw || !this.overlay || this.overlay.blocks.size === 0 || length === 0) return buf;
+    return this.applyOverlay(offset, buf);
+  }
+
+  /** Replaces the blocks of `buf` (read at `offset`) that the journal holds newer copies of. */
+  private async applyOverlay(offset: number, buf: Buffer): Promise<Buffer> {
+    const { blocks, readLog } = this.overlay!;
+    const bs = this.blockSize;
+    const first = Math.floor(offset / bs);
+    const last = Math.floor((offset + buf.length - 1) / bs);
+    const hits: number[] = [];
+    if (last - first + 1 <= blocks.size) {
+      for (let b = first; b <= last; b++) if (blocks.has(b)) hits.push(b);
+    } else {
+      for (const b of blocks.keys()) if (b >= first && b <= last) hits.push(b);
+    }
+    if (hits.length === 0) return buf;
+    // Copy: the source may hand out buffers it caches itself.
+    const out = Buffer.from(buf);
+    for (const b of hits) {
+      const e = blocks.get(b)!;
+      let src = (await readLog(e.log)).buf;
+      if (e.escaped) {
+        // The logged copy had its first 4 bytes zeroed because they looked like the jbd2 magic.
+        src = Buffer.from(src);
+        src.writeUInt32BE(JBD2_MAGIC, 0);
+      }
+      const start = b * bs;
+      const from = Math.max(start, offset);
+      const to = Math.min(start + bs, offset + buf.length);
+      src.copy(out, from - offset, from - start, to - start);
+    }
+    return out;
+  }
+
+  /**
+   * Builds the journal overlay (journal.ts). A volume whose log cannot be read is still read, at its
+   * last checkpoint; `journal.status` records what happened.
+   */
+  private async loadJournal(): Promise<void> {
+    const sb = this.sb;
+    if (!hasCompat(sb, COMPAT.has_journal) || sb.journalInum === 0) {
+      this.journal = { status: 'external', transactions: 0, blocks: 0 };
+      return;
+    }
+    try {
+      const ji = await this.inode(sb.journalInum);
+      const bs = this.blockSize;
+      const len = Math.floor(ji.size / bs);
+      const runs = await this.mapBlocks(ji, 0, len);
+      const readLog: JournalReader = async (log) => {
+        const r = runs.find((x) => log >= x.lblk && log < x.lblk + x.len);
+        if (!r || r.uninit) {
+          throw new CorruptError(
+            { format: FORMAT, struct: 'journal inode', offset: ji.offset, field: 'log block' },
+            log,
+            'is',
+            'not mapped',
+          );
+        }
+        const offset = (r.pblk + (log - r.lblk)) * bs;
+        return { buf: await this.readAbs(offset, bs, 'journal block', undefined, true), offset };
+      };
+      const head = await readLog(0);
+      const jsb = decodeJournalSuperblock(head.buf, head.offset, bs);
+      if (jsb.maxLen > len) {
+        throw new CorruptError(
+          { format: FORMAT, struct: 'journal superblock', offset: head.offset, field: 's_maxlen' },
+          jsb.maxLen,
+          '>',
+          `journal inode blocks (${len})`,
+        );
+      }
+      const replay = await replayJournal(jsb, readLog, sb.blocksCount);
+      this.overlay = { blocks: replay.blocks, readLog };
+      this.journal = {
+        status: replay.blocks.size > 0 ? 'replayed' : 'clean',
+        transactions: replay.transactions,
+        blocks: replay.blocks.size,
+      };
+    } catch (err) {
+      if (!(err instanceof ScanError)) throw err;
+      this.journal = { status: 'failed', transactions: 0, blocks: 0, error: err };
+    } finally {
+      // Metadata read while locating the journal predates the overlay.
+      this.meta.clear();
+      this.inodes.clear();
+    }
   }
 
   private cached(key: string, offset: number, length: number, struct: string): Promise<Buffer> {

@@ -70,8 +70,8 @@ export const RO_COMPAT = {
 } as const;
 
 /**
- * Incompat features this reader handles. `recover` (journal not replayed) is read anyway: the
- * on-disk metadata is the last checkpoint, possibly missing the newest transactions. `encrypt`
+ * Incompat features this reader handles. `recover` (journal not checkpointed) is read through the
+ * store's read-only journal replay (journal.ts). `encrypt`
  * only marks that some directories may be encrypted; those inodes are refused one by one.
  * `casefold` directories store names as written; lookups here stay byte-exact.
  */
@@ -125,7 +125,7 @@ export interface Superblock {
   readonly backupBgs: readonly [number, number]; // 0x24C u32[2] (sparse_super2)
   readonly encoding: number; // 0x27C u16 (casefold)
   readonly groupCount: number; // derived
-  /** Journal needs recovery: the reader sees the last checkpoint. */
+  /** Journal needs recovery (the store replays it as an overlay unless told not to). */
   readonly needsRecovery: boolean;
   /** Names of the features set, for reports. */
   readonly features: readonly string[];

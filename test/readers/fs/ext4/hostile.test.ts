@@ -445,6 +445,49 @@ describe('readers/fs/ext4 (hostile input)', () => {
     expect((await fs.readdir('/dir')).map((e) => e.name)).toEqual(['inner']);
   });
 
+  it('needs_recovery with an unreadable journal: status failed, volume still read at its checkpoint', async () => {
+    const v = new Vol();
+    // has_journal, recover, journal inode 8 (left empty: size 0, nothing mapped).
+    v.sb
+      .u32(0x5c, 0x4)
+      .u32(0x60, 0x42 | 0x4)
+      .u32(0xe0, 8);
+    const { store, fs } = await openFs(v);
+    expect(store.journal.status).toBe('failed');
+    expect(store.journal.error).toBeInstanceOf(ScanError);
+    expect((await fs.readFile('/deep')).subarray(0, 9).toString()).toBe('deep data');
+  });
+
+  it('needs_recovery with a log claiming more blocks than it has ends at the hop budget', async () => {
+    const v = new Vol();
+    v.sb
+      .u32(0x5c, 0x4)
+      .u32(0x60, 0x42 | 0x4)
+      .u32(0xe0, 8);
+    // Journal of 4 blocks (50-53): superblock, then descriptor blocks whose tags (no LAST_TAG flag)
+    // claim more data blocks than the circular log holds: without a hop budget the scan would wrap.
+    v.inode(8, {
+      mode: S_IFREG | 0o600,
+      size: 4 * BS,
+      flags: EXTENTS_FL,
+      iBlock: extentNode(60, 0, [extentLeaf(0, 4, 50)], 4),
+    });
+    v.block(50)
+      .u32be(0, 0xc03b3998)
+      .u32be(4, 4)
+      .u32be(0xc, BS)
+      .u32be(0x10, 4)
+      .u32be(0x14, 1)
+      .u32be(0x18, 1)
+      .u32be(0x1c, 1);
+    for (const b of [51, 52, 53])
+      v.block(b).u32be(0, 0xc03b3998).u32be(4, 1).u32be(8, 1).u32be(12, 20).u16be(18, 0x2);
+    const { store, fs } = await openFs(v);
+    expect(store.journal.status).toBe('failed');
+    expect(store.journal.error?.code).toBe('limit-exceeded');
+    expect((await fs.readdir('/')).length).toBe(6);
+  });
+
   it('uninitialized extents and holes read as zeros', async () => {
     const v = new Vol();
     // 4 blocks: [0] written (block 20 = 'A'), [1-2] preallocated over block 21 ('B' on disk), [3] a hole.
