@@ -61,10 +61,10 @@ function errorText(err: unknown): string {
 export function installedVersion(pkg: Package, scheme: string | undefined, bySource: boolean): string {
   if (scheme === 'deb') return bySource && pkg.sourceVersion ? pkg.sourceVersion : pkg.version;
   if (scheme === 'rpm') {
-    const hasEpochInVersion = /^\d+:/.test(pkg.version);
-    const epoch = pkg.epoch ?? (hasEpochInVersion ? undefined : 0);
     if (pkg.upstreamVersion && pkg.release) return `${pkg.epoch ?? 0}:${pkg.upstreamVersion}-${pkg.release}`;
-    return epoch === undefined ? pkg.version : `${epoch}:${pkg.version}`;
+    // readers/pkgdb/rpm writes `epoch:` into version when the epoch is non-zero.
+    if (/^\d+:/.test(pkg.version)) return pkg.version;
+    return `${pkg.epoch ?? 0}:${pkg.version}`;
   }
   return pkg.version;
 }

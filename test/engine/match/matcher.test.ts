@@ -529,6 +529,8 @@ describe('engine/match/matcher', () => {
     { p: pkg('rpm', 'a', '1.0-1'), want: '0:1.0-1' },
     { p: pkg('rpm', 'a', '2:1.0-1'), want: '2:1.0-1' },
     { p: pkg('rpm', 'a', '1.0-1', { epoch: 3 }), want: '3:1.0-1' },
+    { p: pkg('rpm', 'a', '3:1.0-1', { epoch: 3 }), want: '3:1.0-1' },
+    { p: pkg('rpm', 'a', '3:1.0-1', { epoch: 3, upstreamVersion: '1.0', release: '1' }), want: '3:1.0-1' },
   ])('installedVersion rpm $p.version → $want', ({ p, want }) => {
     expect(installedVersion(p, 'rpm', false)).toBe(want);
   });

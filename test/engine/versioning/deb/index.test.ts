@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparator, parseDebVersion, verrevcmp } from '../../../../engine/versioning/deb/index.js';
+import { comparator as maven } from '../../../../engine/versioning/maven/index.js';
+import { comparator as rpm } from '../../../../engine/versioning/rpm/index.js';
 import { InvalidVersionError } from '../../../../engine/versioning/types.js';
 import { expectBothWays, expectOrdering, hasShared, type Row, readOracle, readShared } from '../oracle.js';
 
@@ -81,5 +83,20 @@ describe('engine/versioning/deb', () => {
     it.each(data ? data.valid : [])('valid(%j) = %s', (v, want) => {
       expect(comparator.valid(v)).toBe(want);
     });
+  });
+});
+
+describe('engine/versioning/types MAX_VERSION_LENGTH', () => {
+  it.each([
+    { len: 255, ok: true },
+    { len: 256, ok: true },
+    { len: 257, ok: false },
+    { len: 100_000, ok: false },
+  ])('a $len-character version is valid: $ok (every scheme)', ({ len, ok }) => {
+    const v = `1.${'0'.repeat(len - 2)}`;
+    expect(v.length).toBe(len);
+    expect(comparator.valid(v)).toBe(ok);
+    expect(rpm.valid(v)).toBe(ok);
+    expect(maven.valid(v)).toBe(ok);
   });
 });
