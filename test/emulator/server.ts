@@ -157,7 +157,9 @@ export class Emulator {
         } else res.destroy();
       });
     });
-    this.server.keepAliveTimeout = 5000;
+    // Longer than any test idles a pooled socket: a server closing a keep-alive socket while the
+    // client reuses it is a reset nobody injected.
+    this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());

@@ -139,7 +139,9 @@ export class EbsSnapshotSource implements BlockSource {
     >
   >;
   private inFlight = 0;
-  private prefetchInFlight = 0;
+  private readonly backlog: number[] = [];
+  private backlogHead = 0;
+  private readonly outstanding = new Set<number>();
   private readonly fetchedSet = new Set<number>();
   private readonly zeroSet = new Set<number>();
   private readonly retryKinds: Record<string, number> = {};
@@ -193,7 +195,11 @@ export class EbsSnapshotSource implements BlockSource {
     if (this.signal) setMaxListeners(0, this.signal);
     this.map = new BlockMap(options.snapshotId, DEFAULT_LIMITS.MAX_EBS_BLOCK_BYTES);
     this.queue = new PQueue({ concurrency: o.concurrency });
-    this.cache = new LruCache<number, Buffer>({ maxBytes: o.cacheBytes, sizeOf: (b) => b.length });
+    this.cache = new LruCache<number, Buffer>({
+      maxBytes: o.cacheBytes,
+      sizeOf: (b) => b.length,
+      onEvict: (b) => this.release(b as number),
+    });
     this.ownsClient = !options.client;
     this.client = options.client ?? createEbsClient({ maxSockets: o.concurrency, ...options });
   }
@@ -252,27 +258,46 @@ export class EbsSnapshotSource implements BlockSource {
     return out;
   }
 
+  /**
+   * Readahead. The blocks join a backlog that is fetched at low priority while fewer than half the
+   * cache's blocks are "outstanding" (prefetched and not yet read): more would evict readahead
+   * before it is used. Reading, evicting or failing a prefetched block lets the next one start.
+   */
   prefetch(ranges: readonly ReadRange[]): void {
     if (this.signal?.aborted || this.cache.maxBytes < this.blockSize) return;
-    // Readahead beyond half the cache would evict its own blocks before they are read.
-    const budget = Math.floor(this.cache.maxBytes / this.blockSize / 2);
     const bs = BigInt(this.blockSize);
     for (const r of ranges) {
       if (r.length <= 0 || r.offset < 0n || r.offset + BigInt(r.length) > this.size) continue;
       const first = Number(r.offset / bs);
       const last = Number((r.offset + BigInt(r.length) - 1n) / bs);
       for (let b = first; b <= last; b++) {
-        if (this.prefetchInFlight >= budget) return;
-        if (!this.map.blocks.has(b) || this.cache.has(b) || this.inflight.has(b)) continue;
-        this.c.prefetched++;
-        this.prefetchInFlight++;
-        this.startFetch(b, PREFETCH_PRIORITY)
-          .catch(() => {})
-          .finally(() => {
-            this.prefetchInFlight--;
-          });
+        // The backlog is bounded by the volume's block count (a caller repeating itself).
+        if (this.backlog.length - this.backlogHead >= this.map.blockCount) break;
+        if (this.map.blocks.has(b)) this.backlog.push(b);
       }
     }
+    this.pump();
+  }
+
+  private pump(): void {
+    const budget = Math.max(1, Math.floor(this.cache.maxBytes / this.blockSize / 2));
+    while (this.outstanding.size < budget && this.backlogHead < this.backlog.length) {
+      if (this.signal?.aborted) return;
+      const b = this.backlog[this.backlogHead++]!;
+      if (this.cache.has(b) || this.inflight.has(b) || this.outstanding.has(b)) continue;
+      this.c.prefetched++;
+      this.outstanding.add(b);
+      this.startFetch(b, PREFETCH_PRIORITY).catch(() => this.release(b));
+    }
+    if (this.backlogHead === this.backlog.length) {
+      this.backlog.length = 0;
+      this.backlogHead = 0;
+    }
+  }
+
+  /** A prefetched block was read, evicted or failed: room for the next one. */
+  private release(b: number): void {
+    if (this.outstanding.delete(b)) this.pump();
   }
 
   stats(): EbsStats {
@@ -292,6 +317,8 @@ export class EbsSnapshotSource implements BlockSource {
 
   /** Drops queued work and the cache; destroys the client when this source built it. */
   close(): void {
+    this.backlog.length = 0;
+    this.backlogHead = 0;
     this.queue.clear();
     this.cache.clear();
     if (this.ownsClient) this.client.destroy();
@@ -309,11 +336,19 @@ export class EbsSnapshotSource implements BlockSource {
     const cached = this.cache.get(b);
     if (cached) {
       this.c.cacheHits++;
+      this.release(b);
       return Promise.resolve(cached);
     }
     let p = this.inflight.get(b);
-    if (p) this.c.coalescedReads++;
-    else p = this.startFetch(b, priority);
+    if (p) {
+      this.c.coalescedReads++;
+      // A read waiting on a prefetch consumes it when it lands.
+      if (this.outstanding.has(b))
+        p.then(
+          () => this.release(b),
+          () => {},
+        );
+    } else p = this.startFetch(b, priority);
     return raceAbort(raceAbort(p, signal), this.signal);
   }
 

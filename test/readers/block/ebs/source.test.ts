@@ -242,6 +242,24 @@ describe('readers/block/ebs', () => {
     expect(s.peakInFlight).toBeGreaterThan(10);
   });
 
+  it('keeps readahead beyond the cache in a backlog so no prefetched block is evicted unread', async () => {
+    emu.configure({ faults: { latency: { kind: 'fixed', ms: 10 } } });
+    const src = await source({ cacheBytes: 8 * BS });
+    const blocks = writtenBlocks(file).slice(0, 24);
+    src.prefetch(blocks.map((b) => ({ offset: BigInt(b * BS), length: 100 })));
+    // Half the cache may be outstanding at once.
+    expect(src.stats().prefetched).toBe(4);
+    for (const b of blocks) {
+      const got = await src.read(BigInt(b * BS), 100);
+      expect(got.equals(expected(file, b * BS, 100))).toBe(true);
+    }
+    const s = src.stats();
+    expect(s.getCalls).toBe(24);
+    expect(s.prefetched).toBeGreaterThan(20);
+    expect(s.cacheHits + s.coalescedReads).toBeGreaterThan(20);
+    expect(s.cache.peakBytes).toBeLessThanOrEqual(8 * BS);
+  });
+
   it('re-lists when a block token has expired (and refreshes ahead of a known expiry)', async () => {
     // The server advertises a later ExpiryTime than it enforces (a skewed clock): only the
     // ValidationException tells the client its token is stale.
