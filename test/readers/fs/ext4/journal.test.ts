@@ -12,7 +12,7 @@ import { Ext4Store } from '../../../../readers/fs/ext4/index.js';
 import { PathFileSystem } from '../../../../readers/fs/path-fs.js';
 import { debugfsCat, hasMke2fs, REPO_ROOT } from './mkfs-image.js';
 
-const CACHE = path.join(REPO_ROOT, '.cache', 'ext4', 'journal-v1');
+const CACHE_ROOT = path.join(REPO_ROOT, '.cache', 'ext4', 'journal-v2');
 const BS = 4096;
 const block = (s: string) => Buffer.concat([Buffer.from(s), Buffer.alloc(BS - s.length)]);
 const opened: RawFileSource[] = [];
@@ -25,7 +25,23 @@ async function open(img: string, replayJournal = true) {
 }
 
 /** Builds the base image, then logs 4 transactions: root dir block (f.txt renamed g.txt), f's data, h's data, a revoke of h's block. */
-async function build(): Promise<{ img: string; replayed: string }> {
+interface JCase {
+  name: string;
+  /** mke2fs -O argument. */
+  features: string;
+  /** debugfs journal_open arguments (checksum version). */
+  jo: string;
+}
+
+const CASES: JCase[] = [
+  { name: '64-bit tags', features: '^metadata_csum', jo: 'jo' },
+  { name: '32-bit tags', features: '^metadata_csum,^64bit', jo: 'jo' },
+  { name: 'csum v2 tags', features: 'metadata_csum', jo: 'jo -c -v 2' },
+  { name: 'csum v3 tags', features: 'metadata_csum', jo: 'jo -c -v 3' },
+];
+
+async function build(c: JCase): Promise<{ img: string; replayed: string }> {
+  const CACHE = path.join(CACHE_ROOT, c.name.replace(/[^a-z0-9]+/g, '-'));
   const img = path.join(CACHE, 'journaled.img');
   const replayed = path.join(CACHE, 'replayed.img');
   if (existsSync(replayed)) return { img, replayed };
@@ -47,7 +63,7 @@ async function build(): Promise<{ img: string; replayed: string }> {
       '-b',
       String(BS),
       '-O',
-      '^metadata_csum',
+      c.features,
       '-N',
       '64',
       '-E',
@@ -75,7 +91,7 @@ async function build(): Promise<{ img: string; replayed: string }> {
   writeFileSync(path.join(CACHE, 'f.bin'), block('JOURNALED f\n'));
   writeFileSync(path.join(CACHE, 'h.bin'), block('JOURNALED h\n'));
   const script = [
-    'jo',
+    c.jo,
     `jw -b ${rootBlk} ${path.join(CACHE, 'root.bin')}`,
     `jw -b ${fBlk} ${path.join(CACHE, 'f.bin')}`,
     `jw -b ${hBlk} ${path.join(CACHE, 'h.bin')}`,
@@ -95,11 +111,11 @@ async function build(): Promise<{ img: string; replayed: string }> {
   return { img, replayed };
 }
 
-describe.skipIf(!hasMke2fs())('readers/fs/ext4/journal', () => {
+describe.skipIf(!hasMke2fs()).each(CASES)('readers/fs/ext4/journal ($name)', (c) => {
   let img: string;
   let replayed: string;
   beforeAll(async () => {
-    ({ img, replayed } = await build());
+    ({ img, replayed } = await build(c));
   });
   afterAll(async () => {
     for (const s of opened) await s.close();
