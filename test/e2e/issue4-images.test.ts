@@ -36,11 +36,11 @@ const run = promisify(execFile);
 const RPM_QA = join(SHARED_FIXTURES, 'rpmdb/cbl-mariner2-sqlite.rpm-qa.json');
 const APK_EXPECTED = join(SHARED_FIXTURES, 'apk/trivy-alpine.expected.json');
 
-const TOOLS = ['mkfs.xfs', 'mkfs.ext4', 'db5.3_load', 'dpkg-query'];
+const TOOLS = ['mkfs.xfs', 'mkfs.ext4', 'db5.3_load', 'dpkg-query', 'rpm'];
 const skip = !HAVE_SHARED
   ? NO_SHARED_REASON
   : !haveTools(...TOOLS) || !haveDbLoad()
-    ? `needs ${TOOLS.join(', ')} (xfsprogs, e2fsprogs, db5.3-util, dpkg)`
+    ? `needs ${TOOLS.join(', ')} (xfsprogs, e2fsprogs, db5.3-util, dpkg, rpm)`
     : undefined;
 if (skip) console.warn(`[test/e2e/issue4-images] skipped: ${skip}`);
 
@@ -81,7 +81,8 @@ function dpkgQueryRows(): string[] {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
       '${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n',
     ],
-    { encoding: 'utf8' },
+    // stderr: dpkg-query warns about the fixture's package without a Description.
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   )
     .split('\n')
     .filter((l) => l.startsWith('installed\t'))

@@ -33,6 +33,7 @@ import {
   ftruncateSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -45,6 +46,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from '../../readers/bytes/crc32.js';
 import { lvmCrc } from '../../readers/partition/lvm2/index.js';
@@ -110,8 +112,8 @@ export function cachedFile(
 // ---------------------------------------------------------------------------------------------
 // Source trees
 
-/** File contents (string/Buffer), a host file to copy ({ from }), or a symlink ({ symlink }). */
-export type TreeFile = string | Buffer | { from: string } | { symlink: string };
+/** File contents (string/Buffer), a host file to copy ({ from }), a symlink, or an empty directory. */
+export type TreeFile = string | Buffer | { from: string } | { symlink: string } | { dir: true };
 export type TreeSpec = Record<string, TreeFile>;
 
 function fileBytes(f: TreeFile): Buffer | undefined {
@@ -121,6 +123,11 @@ function fileBytes(f: TreeFile): Buffer | undefined {
   return undefined;
 }
 
+function describeEntry(f: TreeFile): string {
+  if (typeof f === 'object' && 'symlink' in f) return `-> ${f.symlink}`;
+  return 'dir';
+}
+
 /** A content key of a tree spec (paths, bytes, symlink targets), for cache keys. */
 export function treeKey(spec: TreeSpec): string {
   const h = createHash('sha256');
@@ -128,7 +135,7 @@ export function treeKey(spec: TreeSpec): string {
     const f = spec[p]!;
     h.update(`${p}\0`);
     const b = fileBytes(f);
-    h.update(b ? createHash('sha256').update(b).digest() : `-> ${(f as { symlink: string }).symlink}`);
+    h.update(b ? createHash('sha256').update(b).digest() : describeEntry(f));
     h.update('\0');
   }
   return h.digest('hex').slice(0, 16);
@@ -138,6 +145,10 @@ export function treeKey(spec: TreeSpec): string {
 export function writeTree(dir: string, spec: TreeSpec): void {
   for (const [p, f] of Object.entries(spec)) {
     const full = join(dir, p.replace(/^\/+/, ''));
+    if (typeof f === 'object' && 'dir' in f) {
+      mkdirSync(full, { recursive: true });
+      continue;
+    }
     mkdirSync(dirname(full), { recursive: true });
     const b = fileBytes(f);
     if (b) writeFileSync(full, b);
@@ -632,6 +643,56 @@ BUG_REPORT_URL="http://bugs.alpinelinux.org"
 // ---------------------------------------------------------------------------------------------
 // Images
 
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/**
+ * The file tree the packages of an rpm database own (as `rpm -ql` lists it, via Debian's rpm on a
+ * copy of the database): directories, symlinks with their targets, and regular files — empty, as
+ * the contents do not matter to an OS inventory and 190 MiB of them would only slow the builds.
+ * Makes the XFS roots look like an installed system (large leaf/node directories such as
+ * /usr/bin and /usr/lib64) so that the full-walk figures mean something.
+ */
+export function rpmFileTree(sqlite: string): TreeSpec {
+  const dbpath = mkdtempSync(join(tmpdir(), 'snapscan-rpmdb-'));
+  try {
+    writeFileSync(join(dbpath, 'rpmdb.sqlite'), readFileSync(sqlite));
+    const out = execFileSync(
+      'rpm',
+      ['--dbpath', dbpath, '-qa', '--qf', '[%{FILENAMES}\t%{FILEMODES}\t%{FILELINKTOS}\n]'],
+      { encoding: 'utf8', maxBuffer: 64 * MiB },
+    );
+    const spec: TreeSpec = {};
+    const dirs = new Set<string>();
+    const entries = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string, string])
+      .filter(([path]) => path.startsWith('/') && !/\s/.test(path))
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [path, mode] of entries) if ((Number(mode) & S_IFMT) === S_IFDIR) dirs.add(path);
+    for (const [path, mode, target] of entries) {
+      const rel = path.slice(1);
+      // Nothing under a path kept as a symlink or file (/lib/security when /lib → usr/lib).
+      if ([...parents(path)].some((p) => spec[p.slice(1)] !== undefined && !dirs.has(p))) continue;
+      // A path some package owns as a directory stays one.
+      if (dirs.has(path)) {
+        spec[rel] = { dir: true };
+        continue;
+      }
+      spec[rel] = (Number(mode) & S_IFMT) === S_IFLNK && target ? { symlink: target } : '';
+    }
+    return spec;
+  } finally {
+    rmSync(dbpath, { recursive: true, force: true });
+  }
+}
+
+function* parents(path: string): Generator<string> {
+  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) yield path.slice(0, i);
+}
+
 /**
  * Builds (or reuses) issue 4's end-to-end disks under .cache/issue4/ from the shared fixtures:
  * al2023 (GPT 4Kn, XFS 4 KiB sectors, SQLite rpmdb), al2 (MBR, XFS, BerkeleyDB Packages),
@@ -639,9 +700,11 @@ BUG_REPORT_URL="http://bugs.alpinelinux.org"
  */
 export function buildIssue4Images(): Record<'al2023' | 'al2' | 'lvm' | 'alpine', string> {
   // AL2023: GPT 4Kn, root XFS with 4 KiB fs sectors, ESP as partition 2 (empty: not a filesystem we read).
+  const installed = rpmFileTree(RPM_SQLITE);
   const al2023Xfs = xfsImage(
     'al2023-root',
     {
+      ...installed,
       'usr/lib/os-release': AL2023_OS_RELEASE,
       'etc/os-release': { symlink: '../usr/lib/os-release' },
       'etc/system-release': 'Amazon Linux release 2023.6.20241010 (Amazon Linux)\n',
@@ -667,6 +730,7 @@ export function buildIssue4Images(): Record<'al2023' | 'al2' | 'lvm' | 'alpine',
   const al2Xfs = xfsImage(
     'al2-root',
     {
+      ...installed,
       'etc/os-release': AL2_OS_RELEASE,
       'etc/system-release': 'Amazon Linux release 2 (Karoo)\n',
       'etc/image-id': 'image_name="amzn2-ami-kernel-5.10-hvm-2.0.20241001.0-x86_64-xfs.gpt"\n',
