@@ -13,6 +13,8 @@ export const VULNDB_LIMITS = {
   MAX_DOCUMENT_BYTES: 1 * GiB,
   /** Entries in one OSV all.zip (npm's has ~200k today). */
   MAX_ZIP_ENTRIES: 2_000_000,
+  /** Zips up to this size are read into memory before iterating (OSV's largest all.zip is a few hundred MiB). */
+  MAX_ZIP_IN_MEMORY_BYTES: 1 * GiB,
   /** Uncompressed bytes of one zip entry (also guards against a lying size field: yauzl checks it). */
   MAX_ZIP_ENTRY_BYTES: 64 * MiB,
   /** Files visited by one directory walk. */

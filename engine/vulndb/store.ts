@@ -455,8 +455,15 @@ export class VulnDbWriter {
     this.path = path;
     this.clock = clock;
     this.db = new Database(path);
-    this.db.pragma('journal_mode = DELETE');
+    // The file is a private temp copy until renamed into place: no other connection reads it, and a
+    // crash leaves only a temp file. So: rollback journal in memory (ROLLBACK of a failed source still
+    // works), no fsync, exclusive lock, and a page cache large enough that a big feed's transaction
+    // does not spill pages (each spill wrote journal + data pages: most of the ingest time).
+    this.db.pragma('journal_mode = MEMORY');
     this.db.pragma('synchronous = OFF');
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db.pragma('cache_size = -262144');
+    this.db.pragma('temp_store = MEMORY');
     migrate(this.db, path);
     this.st = prepareWriteStatements(this.db);
   }

@@ -5,9 +5,9 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
-import { LimitExceededError } from '../../errors.js';
+import { CorruptError, LimitExceededError } from '../../errors.js';
 import { VULNDB_LIMITS } from '../limits.js';
 
 export function isGzip(buf: Buffer): boolean {
@@ -111,71 +111,95 @@ export function forEachZipEntry(
   wants: (name: string) => boolean = () => true,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    yauzl.open(
-      path,
-      { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false },
-      (err, zip) => {
-        if (err || !zip) return reject(err ?? new Error(`zip: cannot open ${path}`));
-        let count = 0;
-        let failed = false;
-        const fail = (e: unknown): void => {
-          if (failed) return;
-          failed = true;
-          zip.close();
-          reject(e);
-        };
-        if (zip.entryCount > VULNDB_LIMITS.MAX_ZIP_ENTRIES) {
+    const options = { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false };
+    // In memory when it fits under the cap: yauzl's positional reads through the fd cost a thread-pool
+    // round trip per read, which dominated ingest time of an OSV zip.
+    const open = (cb: (err: Error | null, zip: yauzl.ZipFile) => void): void => {
+      if (statSync(path).size <= VULNDB_LIMITS.MAX_ZIP_IN_MEMORY_BYTES)
+        yauzl.fromBuffer(readFileSync(path), options, cb);
+      else yauzl.open(path, options, cb);
+    };
+    open((err, zip) => {
+      if (err || !zip) return reject(err ?? new Error(`zip: cannot open ${path}`));
+      let count = 0;
+      let failed = false;
+      const fail = (e: unknown): void => {
+        if (failed) return;
+        failed = true;
+        zip.close();
+        reject(e);
+      };
+      if (zip.entryCount > VULNDB_LIMITS.MAX_ZIP_ENTRIES) {
+        return fail(
+          new LimitExceededError(
+            { format: 'zip', struct: 'central directory', offset: 0, field: path },
+            'MAX_ZIP_ENTRIES',
+            zip.entryCount,
+            VULNDB_LIMITS.MAX_ZIP_ENTRIES,
+          ),
+        );
+      }
+      zip.on('error', fail);
+      zip.on('end', () => {
+        if (!failed) resolve(count);
+      });
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith('/') || !wants(entry.fileName)) {
+          zip.readEntry();
+          return;
+        }
+        if (entry.uncompressedSize > VULNDB_LIMITS.MAX_ZIP_ENTRY_BYTES) {
           return fail(
             new LimitExceededError(
-              { format: 'zip', struct: 'central directory', offset: 0, field: path },
-              'MAX_ZIP_ENTRIES',
-              zip.entryCount,
-              VULNDB_LIMITS.MAX_ZIP_ENTRIES,
+              {
+                format: 'zip',
+                struct: 'entry',
+                offset: entry.relativeOffsetOfLocalHeader,
+                field: entry.fileName,
+              },
+              'MAX_ZIP_ENTRY_BYTES',
+              entry.uncompressedSize,
+              VULNDB_LIMITS.MAX_ZIP_ENTRY_BYTES,
             ),
           );
         }
-        zip.on('error', fail);
-        zip.on('end', () => {
-          if (!failed) resolve(count);
-        });
-        zip.on('entry', (entry: yauzl.Entry) => {
-          if (entry.fileName.endsWith('/') || !wants(entry.fileName)) {
-            zip.readEntry();
-            return;
-          }
-          if (entry.uncompressedSize > VULNDB_LIMITS.MAX_ZIP_ENTRY_BYTES) {
-            return fail(
-              new LimitExceededError(
-                {
-                  format: 'zip',
-                  struct: 'entry',
-                  offset: entry.relativeOffsetOfLocalHeader,
-                  field: entry.fileName,
-                },
-                'MAX_ZIP_ENTRY_BYTES',
-                entry.uncompressedSize,
-                VULNDB_LIMITS.MAX_ZIP_ENTRY_BYTES,
-              ),
-            );
-          }
-          zip.openReadStream(entry, (e2, stream) => {
-            if (e2 || !stream) return fail(e2 ?? new Error(`zip: cannot read ${entry.fileName}`));
-            const chunks: Buffer[] = [];
-            stream.on('data', (c: Buffer) => chunks.push(c));
-            stream.on('error', fail);
-            stream.on('end', () => {
-              try {
-                onEntry(entry.fileName, Buffer.concat(chunks));
-                count++;
-                zip.readEntry();
-              } catch (e3) {
-                fail(e3);
+        // Raw (compressed) bytes, inflated here synchronously with an output cap: yauzl's async
+        // inflate stream costs a thread-pool round trip per entry, which dominated ingest time.
+        const deflated = entry.compressionMethod === 8;
+        zip.openReadStream(entry, deflated ? { decompress: false } : {}, (e2, stream) => {
+          if (e2 || !stream) return fail(e2 ?? new Error(`zip: cannot read ${entry.fileName}`));
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', fail);
+          stream.on('end', () => {
+            try {
+              const raw = Buffer.concat(chunks);
+              const data = deflated
+                ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) })
+                : raw;
+              if (data.length !== entry.uncompressedSize) {
+                throw new CorruptError(
+                  {
+                    format: 'zip',
+                    struct: 'entry',
+                    offset: entry.relativeOffsetOfLocalHeader,
+                    field: entry.fileName,
+                  },
+                  data.length,
+                  '!=',
+                  entry.uncompressedSize,
+                );
               }
-            });
+              onEntry(entry.fileName, data);
+              count++;
+              zip.readEntry();
+            } catch (e3) {
+              fail(e3);
+            }
           });
         });
-        zip.readEntry();
-      },
-    );
+      });
+      zip.readEntry();
+    });
   });
 }
