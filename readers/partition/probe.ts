@@ -15,6 +15,7 @@
  */
 import { checkAborted, FormatError } from '../../engine/errors.js';
 import type { BlockSource } from '../block/types.js';
+import * as bsd from './bsd/index.js';
 import * as gpt from './gpt/index.js';
 import * as lvm2 from './lvm2/index.js';
 import * as mbr from './mbr/index.js';
@@ -22,8 +23,15 @@ import type { Partition, PartitionScheme, PartitionTable, ReadOptions } from './
 
 /** Disk-level schemes in probe order (explicit list; no registration by import side effect). */
 export const schemes: readonly PartitionScheme[] = [gpt.scheme, mbr.scheme];
-/** Schemes found inside a partition. */
+/** Schemes found inside a partition (BSD disklabels are read by the MBR reader itself). */
 export const nestedSchemes: readonly PartitionScheme[] = [lvm2.scheme];
+/** Every format folder of this layer with its metadata (for the contract test and `--version`). */
+export const formats = [gpt, mbr, bsd, lvm2].map(({ id, displayName, specUrls, version }) => ({
+  id,
+  displayName,
+  specUrls,
+  version,
+}));
 
 /** A single volume covering the whole source (a bare filesystem or a whole-disk PV). */
 export function wholeDiskTable(source: BlockSource): PartitionTable {
@@ -58,7 +66,7 @@ async function attachLvm(table: PartitionTable, opts: ReadOptions): Promise<void
   const found: { part: Partition; pv: lvm2.PhysicalVolume }[] = [];
   for (const part of table.partitions) {
     checkAborted(opts.signal);
-    if (part.container) continue;
+    if (part.container || part.nested) continue;
     try {
       const pv = await lvm2.readPhysicalVolume(part.source, opts);
       if (pv) found.push({ part, pv });

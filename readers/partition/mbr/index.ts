@@ -26,6 +26,7 @@
 import {
   CorruptError,
   checkAborted,
+  FormatError,
   type FormatLocation,
   LimitExceededError,
   type ScanError,
@@ -34,6 +35,7 @@ import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import { SliceSource } from '../../block/slice.js';
 import type { BlockSource } from '../../block/types.js';
 import { Cursor } from '../../bytes/cursor.js';
+import { readBsdLabel } from '../bsd/index.js';
 import type { Partition, PartitionScheme, PartitionTable, ReadOptions } from '../types.js';
 
 export const id = 'mbr';
@@ -48,9 +50,8 @@ export const SECTOR_BYTES = 512;
 const TABLE_OFFSET = 0x1be;
 const EXTENDED_TYPES = new Set([0x05, 0x0f, 0x85]);
 const PROTECTIVE_TYPE = 0xee;
-/** BSD disklabel containers (FreeBSD 0xa5, OpenBSD 0xa6, NetBSD 0xa9): nested slices unsupported. */
+/** BSD disklabel containers (FreeBSD 0xa5, OpenBSD 0xa6, NetBSD 0xa9): see ../bsd. */
 const BSD_TYPES = new Set([0xa5, 0xa6, 0xa9]);
-const BSD_DISKLABEL_MAGIC = 0x82564557;
 
 export interface MbrEntry {
   /** 0..3 in the sector. */
@@ -190,7 +191,6 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
     usable.push(e);
     const isExt = EXTENDED_TYPES.has(e.type);
     partitions.push(make(e.slot + 1, BigInt(e.lbaStart), BigInt(e.sectors), e, isExt));
-    if (BSD_TYPES.has(e.type)) await noteBsdLabel(source, e, warnings, signal);
   }
 
   // Logical partitions: one shared budget across all extended partitions.
@@ -208,6 +208,25 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
       make,
       signal,
     );
+  }
+
+  // BSD disklabels inside 0xA5/0xA6/0xA9 slices: their partitions are numbered after the logical
+  // ones (blkid's numbering) and replace the slice in listVolumes.
+  for (const p of [...partitions]) {
+    if (!BSD_TYPES.has(Number.parseInt(p.type, 16))) continue;
+    try {
+      const nested = await readBsdLabel(source, p, nextNumber, signal);
+      if (nested) {
+        p.nested = nested;
+        nextNumber += nested.partitions.length;
+      }
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err;
+      errors.push(err);
+      warnings.push(
+        `mbr: partition ${p.number}: BSD disklabel unreadable, probed as one volume: ${err.message}`,
+      );
+    }
   }
 
   const table: PartitionTable = { scheme: id, sectorSize: SECTOR_BYTES, id: diskId, partitions, warnings };
@@ -306,23 +325,6 @@ async function readEbrChain(
     ebr = extStart + BigInt(link.lbaStart);
   }
   return number;
-}
-
-/** blkid reports the slices of a BSD disklabel as nested partitions; we only say it is there. */
-async function noteBsdLabel(
-  source: BlockSource,
-  e: MbrEntry,
-  warnings: string[],
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const off = (BigInt(e.lbaStart) + 1n) * BigInt(SECTOR_BYTES);
-  if (off + 4n > source.size) return;
-  const b = await source.read(off, 4, signal);
-  if (b.readUInt32LE(0) === BSD_DISKLABEL_MAGIC) {
-    warnings.push(
-      `mbr: partition ${e.slot + 1} holds a BSD disklabel; its nested slices are not supported (probed as one volume)`,
-    );
-  }
 }
 
 export const scheme: PartitionScheme = {

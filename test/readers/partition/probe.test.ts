@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ScanError, SourceError } from '../../../engine/errors.js';
-import * as gpt from '../../../readers/partition/gpt/index.js';
-import * as lvm2 from '../../../readers/partition/lvm2/index.js';
-import * as mbr from '../../../readers/partition/mbr/index.js';
 import {
   allWarnings,
+  formats,
   listVolumes,
   nestedSchemes,
   readPartitions,
@@ -18,7 +16,8 @@ describe('readers/partition/probe', () => {
   it('registers GPT before MBR, LVM2 as the nested scheme, each with metadata', () => {
     expect(schemes.map((s) => s.id)).toEqual(['gpt', 'mbr']);
     expect(nestedSchemes.map((s) => s.id)).toEqual(['lvm2']);
-    for (const m of [gpt, mbr, lvm2]) {
+    expect(formats.map((f) => f.id)).toEqual(['gpt', 'mbr', 'bsd', 'lvm2']);
+    for (const m of formats) {
       expect(m.id).toMatch(/^[a-z0-9]+$/);
       expect(m.displayName.length).toBeGreaterThan(3);
       expect(m.specUrls.length).toBeGreaterThan(0);

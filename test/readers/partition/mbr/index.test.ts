@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../../engine/limits.js';
 import { RawFileSource } from '../../../../readers/block/raw-file/index.js';
 import { looksLikeVolumeBootRecord, readMbr } from '../../../../readers/partition/mbr/index.js';
+import { listVolumes } from '../../../../readers/partition/probe.js';
 import type { PartitionTable } from '../../../../readers/partition/types.js';
 import { HAVE_SHARED, SHARED_FIXTURES } from '../../../helpers/paths.js';
 import { cachedImage, haveTool, MemorySource, writeMbrSector } from '../helpers.js';
@@ -13,30 +14,39 @@ import { cachedImage, haveTool, MemorySource, writeMbrSector } from '../helpers.
 const FIXTURE = resolve(SHARED_FIXTURES, 'fs-images/partition-tables/util-linux-dos+bsd');
 
 describe.skipIf(!HAVE_SHARED)('readers/partition/mbr (util-linux dos+bsd fixture)', () => {
-  it('matches lowprobe-pt-dos+bsd for the DOS entries; BSD slices are reported as unsupported', async () => {
+  it('matches lowprobe-pt-dos+bsd: DOS entries and the FreeBSD slices nested in partition 2', async () => {
     const want = JSON.parse(readFileSync(`${FIXTURE}.expected.json`, 'utf8'));
     const src = new MemorySource(gunzipSync(readFileSync(`${FIXTURE}.img.gz`)), 'dos+bsd');
     const t = (await readMbr(src))!;
     expect(t.scheme).toBe('mbr');
     expect(t.id).toBe(want.ptId);
-    const dos = want.partitions.filter((p: { nestedTable?: string }) => !p.nestedTable);
-    expect(
-      t.partitions.map((p) => ({
+    expect(t.warnings).toEqual([]);
+    const flat: Record<string, unknown>[] = [];
+    for (const p of t.partitions) {
+      flat.push({
         number: p.number,
         startSector: Number(p.start / 512n),
         sizeSectors: Number(p.size / 512n),
         flags: `0x${Number.parseInt(p.type, 16).toString(16)}`,
         uuid: p.uuid,
-      })),
-    ).toEqual(dos);
-    // blkid lists slices 5 and 6 of the FreeBSD disklabel inside partition 2; we do not decode
-    // BSD disklabels: partition 2 is probed as one volume and a warning says so.
-    expect(want.partitions.filter((p: { nestedTable?: string }) => p.nestedTable === 'freebsd')).toHaveLength(
-      2,
-    );
-    expect(t.warnings).toEqual([
-      'mbr: partition 2 holds a BSD disklabel; its nested slices are not supported (probed as one volume)',
-    ]);
+      });
+      for (const n of p.nested?.partitions ?? []) {
+        expect(n.scheme).toBe('bsd');
+        flat.push({
+          number: n.number,
+          startSector: Number((p.start + n.start) / 512n),
+          sizeSectors: Number(n.size / 512n),
+          flags: n.type,
+          nestedTable: 'freebsd',
+        });
+      }
+    }
+    expect(flat).toEqual(want.partitions);
+    // The slices replace the 0xA5 partition as volumes; they read the disk at the right place.
+    const vols = listVolumes({ ...t, partitions: t.partitions });
+    expect(vols.map((v) => v.number)).toEqual([1, 5, 6]);
+    const e = vols[1]!;
+    expect((await e.source.read(0n, 16)).equals(src.buf.subarray(7936 * 512, 7936 * 512 + 16))).toBe(true);
   });
 });
 
