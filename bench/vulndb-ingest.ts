@@ -9,13 +9,15 @@
  * robin, through the read-only prepared statement a match worker uses; plus EPSS/KEV point lookups.
  * Prints a table and one JSON line with every figure.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { importPath } from '../engine/vulndb/ingest/index.js';
+import { walkFiles } from '../engine/vulndb/ingest/read.js';
 import { VulnStore, withWritableStore } from '../engine/vulndb/store.js';
+import { buildZip } from '../test/engine/vulndb/builders.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -39,7 +41,7 @@ interface Row {
 async function timeImport(what: string, sub: string): Promise<Row> {
   const db = path.join(work, `${what.replace(/\W/g, '_')}.sqlite`);
   const t0 = process.hrtime.bigint();
-  const r = await withWritableStore(db, (w) => importPath(w, path.join(data, sub)), { fresh: true });
+  const r = await withWritableStore(db, (w) => importPath(w, path.resolve(data, sub)), { fresh: true });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
     what,
@@ -60,6 +62,17 @@ try {
   rows.push(await timeImport('epss csv', 'epss'));
   rows.push(await timeImport('kev json', 'kev'));
   rows.push(await timeImport('whole folder', '.'));
+  // The shape `db update` downloads: every OSV JSON record of the sample in one all.zip.
+  const zipPath = path.join(work, 'all.zip');
+  writeFileSync(
+    zipPath,
+    buildZip(
+      walkFiles(path.join(data, 'osv'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ name: path.basename(f), data: readFileSync(f) })),
+    ),
+  );
+  rows.push(await timeImport('osv all.zip (json)', zipPath));
 
   const db = path.join(work, 'whole_folder.sqlite');
   const store = VulnStore.openReadOnly(db);
