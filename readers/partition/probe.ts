@@ -2,12 +2,13 @@
  * Partition probe: the one entry point the pipeline calls.
  *
  *   disk ──► GPT? ──► MBR? ──► none (one volume: the whole disk, number 0)
+ *              │       └─► 0xA5/0xA6/0xA9 slice: BSD disklabel? ──► nested 'bsd' table
  *              └──────┴─────────┴──► each partition: an LVM2 PV? ──► nested 'lvm2' table of LVs
  *
  * GPT is tried first (a protective MBR must not be read as a DOS table). Every partition is
  * returned, none is skipped by name or type; `listVolumes` flattens the tree into the leaf volumes
- * the pipeline probes for a filesystem (a PV is replaced by its LVs, an MBR extended container
- * holds only EBRs and is left out).
+ * the pipeline probes for a filesystem (a PV is replaced by its LVs, a BSD slice by its
+ * partitions, an MBR extended container holds only EBRs and is left out).
  *
  * VGs spanning several PVs on the same disk are assembled from all PVs found; the LVs hang under
  * the PV whose metadata was used (highest seqno), the other PVs get an empty nested table that

@@ -10,7 +10,7 @@ import type { BlockSource } from '../block/types.js';
 export interface Partition {
   /** 1-based number as the OS names it (sda1 → 1); logical MBR partitions start at 5. */
   number: number;
-  /** Scheme that produced it: gpt, mbr, lvm2, none. */
+  /** Scheme that produced it: gpt, mbr, bsd, lvm2, none. */
   scheme: string;
   /** Byte offset and size inside the parent source. */
   start: bigint;
@@ -26,7 +26,8 @@ export interface Partition {
   /** The partition's bytes. */
   source: BlockSource;
   /**
-   * A table found inside this partition (an LVM2 PV's logical volumes). When set, the partition's
+   * A table found inside this partition (an LVM2 PV's logical volumes, a BSD disklabel's
+   * partitions; their `start` is relative to this partition). When set, the partition's
    * own bytes are a container: `listVolumes` returns the nested volumes instead of it.
    */
   nested?: PartitionTable;

@@ -20,8 +20,10 @@
  * (start relative to the extended partition's start). Logical partitions are numbered from 5.
  *
  * A FAT or NTFS boot sector also ends in 55AA: the table is accepted only when every entry is sane
- * (status 0x00/0x80, non-empty entries inside the disk) and the sector is not a FAT/NTFS/exFAT
- * boot sector (blkid does the same). A protective 0xEE entry means GPT: this reader returns null.
+ * (status 0x00/0x80, used entries with a nonzero start and size, starting inside the disk) and the
+ * sector is not a FAT/NTFS/exFAT boot sector (blkid does the same). An entry running past the disk
+ * end (a truncated image) is dropped with a typed error. A protective 0xEE entry means GPT: this
+ * reader returns null. BSD disklabels in 0xA5/0xA6/0xA9 partitions are read by ../bsd.
  */
 import {
   CorruptError,
