@@ -27,27 +27,30 @@ export interface DebianImages {
 let cached: DebianImages | string | undefined;
 
 export function debianImages(): DebianImages | string {
-  if (cached) return cached;
+  cached ??= buildDebianImages();
+  return cached;
+}
+
+function buildDebianImages(): DebianImages | string {
   const dir = join(TEST_CACHE, 'debian');
   const have = (b: string) =>
     spawnSync('sh', ['-c', `command -v ${b} || test -x /usr/sbin/${b}`]).status === 0;
   for (const tool of ['debootstrap', 'mkfs.ext4', 'sgdisk', 'sfdisk', 'mkfs.vfat', 'dpkg-query']) {
-    if (!have(tool)) return (cached = `${tool} is not installed (see .ci/run): Debian image tests skipped`);
+    if (!have(tool)) return `${tool} is not installed (see .ci/run): Debian image tests skipped`;
   }
   if (!existsSync(join(dir, 'rootfs.complete')) && process.getuid?.() !== 0) {
-    return (cached = 'debootstrap needs root and no cached rootfs exists: Debian image tests skipped');
+    return 'debootstrap needs root and no cached rootfs exists: Debian image tests skipped';
   }
   try {
     execFileSync('bash', [join(REPO_ROOT, 'test/fixtures/debian/build-images.sh'), dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (err) {
-    return (cached = `building the Debian images failed (no mirror?): ${(err as { stderr?: Buffer }).stderr?.toString().slice(-400)}`);
+    return `building the Debian images failed (no mirror?): ${(err as { stderr?: Buffer }).stderr?.toString().slice(-400)}`;
   }
   const oracle = readFileSync(join(dir, 'dpkg-query.tsv'), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split('\t'));
-  cached = { dir, rootfs: join(dir, 'rootfs'), oracle };
-  return cached;
+  return { dir, rootfs: join(dir, 'rootfs'), oracle };
 }
