@@ -40,7 +40,10 @@ export interface FeedSpec {
 export const DEFAULT_OSV_ECOSYSTEMS = [
   'AlmaLinux',
   'Alpine',
+  'Red Hat',
   'Rocky Linux',
+  'SUSE',
+  'openSUSE',
   'Ubuntu',
   'Go',
   'npm',
