@@ -155,6 +155,11 @@ export interface Variant {
   sizeMiB?: number;
   /** mke2fs -N (default 4096). */
   inodes?: number;
+  /**
+   * Leave committed, un-checkpointed journal transactions behind (debugfs journal_write, csum v3):
+   * the block of this file's first data block rewritten, then a second block revoked.
+   */
+  journalFile?: string;
 }
 
 export const UUID = '5e1f3c2a-7b4d-4c8e-9f10-112233445566';
@@ -169,6 +174,7 @@ export function buildImage(v: Variant): string {
         TREE_VERSION,
         v.tree ?? 'full',
         v.inodes ?? 4096,
+        v.journalFile ?? '',
         v.args,
         v.fsckD ?? false,
         size,
@@ -210,6 +216,25 @@ export function buildImage(v: Variant): string {
     // Exit status 1 = "errors corrected" (the re-index counts): anything above 2 is a failure.
     const r = spawnSync('e2fsck', ['-fyD', tmp], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status === null || r.status > 2) throw new Error(`e2fsck -fyD failed: ${r.stderr?.toString()}`);
+  }
+  if (v.journalFile) {
+    const bmap = (p: string) =>
+      execFileSync('debugfs', ['-R', `bmap ${p} 0`, tmp], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+    const blk = bmap(v.journalFile);
+    const data = path.join(CACHE, `${v.name}-jblock.bin`);
+    const bs = Number(
+      /Block size:\s+(\d+)/.exec(
+        execFileSync('dumpe2fs', ['-h', tmp], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+      )![1],
+    );
+    writeFileSync(data, Buffer.alloc(bs, 0x4a));
+    execFileSync('debugfs', ['-w', '-f', '-', tmp], {
+      input: `jo -c -v 3\njw -b ${blk} ${data}\njw -r ${Number(blk) + 1}\njc\n`,
+      env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
   }
   renameSync(tmp, img);
   return img;

@@ -43,9 +43,18 @@ const IMAGES: Variant[] = [
     sizeMiB: 2,
     inodes: 128,
   },
+  // needs_recovery with a csum-v3 journal holding a write and a revoke: mutations reach the log too.
+  {
+    name: 'mut-journal',
+    tree: 'small',
+    args: ['-t', 'ext4', '-b', '1024', '-J', 'size=1'],
+    sizeMiB: 4,
+    inodes: 128,
+    journalFile: '/f3',
+  },
 ];
-/** 3 × 100 runs by default (a few seconds); EXT4_MUTATION_RUNS raises it for a soak run. */
-const RUNS_PER_IMAGE = Number(process.env.EXT4_MUTATION_RUNS ?? 100);
+/** 4 × 75 runs by default (a few seconds); EXT4_MUTATION_RUNS raises it for a soak run. */
+const RUNS_PER_IMAGE = Number(process.env.EXT4_MUTATION_RUNS ?? 75);
 const RUN_TIMEOUT_MS = 5000;
 
 /** Metadata byte ranges of a pristine image: superblock, descriptors, inode tables, directory and tree blocks. */
@@ -70,6 +79,11 @@ async function metadataRanges(img: Buffer): Promise<Array<[number, number]>> {
       ranges.push([Number(r.offset), Number(r.offset) + r.length]);
   }
   for (const r of await store.dataRanges(2)) ranges.push([Number(r.offset), Number(r.offset) + r.length]);
+  if (store.sb.journalInum !== 0) {
+    // The head of the log: journal superblock, descriptor, data, revoke and commit blocks.
+    const first = (await store.dataRanges(store.sb.journalInum, 8 * bs))[0];
+    if (first) ranges.push([Number(first.offset), Number(first.offset) + first.length]);
+  }
   return ranges;
 }
 
