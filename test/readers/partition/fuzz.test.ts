@@ -110,7 +110,41 @@ function images(): FuzzImage[] {
   buildPv({ bytes: 4 * MiB, uuid: PV, metadata: VG }).copy(lvm.buf, 2048 * 512);
   const mda = 2048 * 512 + 4096;
   const textLen = Buffer.byteLength(VG) + 1;
+  // MBR with a FreeBSD slice (sectors 4096..12287) holding a disklabel at its sector 1.
+  const bsd = Buffer.alloc(8 * MiB);
+  writeMbrSector(bsd, 0, [
+    { type: 0x83, start: 2048, sectors: 2048 },
+    { type: 0xa5, start: 4096, sectors: 8192 },
+  ]);
+  const lbl = 4097 * 512;
+  bsd.writeUInt32LE(0x82564557, lbl);
+  bsd.writeUInt32LE(0x82564557, lbl + 132);
+  bsd.writeUInt16LE(4, lbl + 138);
+  for (const [i, size, off] of [
+    [0, 1000, 4200],
+    [2, 8192, 4096],
+    [3, 2000, 6000],
+  ] as const) {
+    bsd.writeUInt32LE(size, lbl + 148 + i * 16);
+    bsd.writeUInt32LE(off, lbl + 152 + i * 16);
+    bsd.writeUInt8(7, lbl + 160 + i * 16);
+  }
+  const bsdSum = (b: Buffer) => {
+    b.writeUInt16LE(0, lbl + 136);
+    const n = Math.min(b.readUInt16LE(lbl + 138), 22);
+    let x = 0;
+    for (let at = 0; at < 148 + n * 16; at += 2) x ^= b.readUInt16LE(lbl + at);
+    b.writeUInt16LE(x, lbl + 136);
+  };
+  bsdSum(bsd);
   return [
+    {
+      name: 'mbr+bsd, checksum recomputed',
+      buf: bsd,
+      hot: [[lbl, lbl + 148 + 4 * 16]],
+      dirty: [[lbl, lbl + 512]],
+      fix: bsdSum,
+    },
     {
       name: 'gpt',
       buf: gpt.buf,
