@@ -41,7 +41,7 @@ async function fullWalk(path: string) {
 async function main() {
   const images = buildIssue4Images();
   const names = (process.argv.slice(2).length ? process.argv.slice(2) : ['al2023', 'al2']) as Array<
-    keyof typeof images
+    'al2023' | 'al2' | 'lvm' | 'alpine'
   >;
   console.log('image    what          wall ms   reads   MiB read  512K blocks  packages/entries');
   for (const name of names) {

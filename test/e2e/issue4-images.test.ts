@@ -16,8 +16,18 @@
  * for the record trivy's fixture holds without a version on purpose); the CLI gives
  * the same list; the same snapshots scanned through the wire-level EBS emulator give the same list.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +38,7 @@ import { runScans } from '../../engine/scan/run.js';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.js';
 import { haveDbLoad } from '../fixtures/rpmdb/gen-bdb.js';
-import { buildIssue4Images, DPKG_ROOT, haveTools, MiB } from '../helpers/disk-builder.js';
+import { buildIssue4Images, DPKG_ROOT, haveTools, type Issue4Disks, MiB } from '../helpers/disk-builder.js';
 import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT, SHARED_FIXTURES } from '../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -123,7 +133,7 @@ function expectIssues(inv: Inventory, img: Issue4Image): void {
 }
 
 function issue4Images(): Issue4Image[] {
-  const paths = buildIssue4Images();
+  const paths: Issue4Disks = buildIssue4Images();
   return [
     {
       name: 'al2023',
@@ -281,3 +291,90 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
     });
   }, 300_000);
 });
+
+/** sha256 of `length` bytes of `path` from `offset` (zeros past the end of the file). */
+function rangeHash(path: string, offset: number, length: number): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(4 * MiB);
+  try {
+    for (let done = 0; done < length; ) {
+      const want = Math.min(buf.length, length - done);
+      buf.fill(0, 0, want);
+      readSync(fd, buf, 0, want, offset + done);
+      h.update(buf.subarray(0, want));
+      done += want;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+const CHECK_TOOLS = ['sgdisk', 'fdisk', 'sfdisk', 'pvck'];
+describe.skipIf(skip !== undefined || !haveTools(...CHECK_TOOLS))(
+  'test/helpers/disk-builder: the disks as the standard tools see them',
+  () => {
+    let disks: Issue4Disks;
+    const tool = (cmd: string, args: string[]) =>
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    beforeAll(() => {
+      disks = buildIssue4Images();
+    }, 600_000);
+
+    it('512-byte GPT: sgdisk -v finds no problems (both headers, both arrays, CRCs)', () => {
+      expect(tool('sgdisk', ['-v', disks.lvm])).toContain('No problems found');
+      expect(tool('sgdisk', ['-i', '1', disks.lvm])).toMatch(
+        /Partition GUID code: E6D6D379-F507-44C2-A23C-238F2A3DF928 \(Linux LVM\)[\s\S]*First sector: 2048 [\s\S]*Last sector: 100351 /,
+      );
+    });
+
+    it('4096-byte GPT: fdisk -b 4096 lists both partitions in 4 KiB sectors, no corruption warning', () => {
+      const out = tool('fdisk', ['-b', '4096', '-l', disks.al2023]);
+      expect(out).toContain('Disklabel type: gpt');
+      expect(out).not.toMatch(/corrupt|invalid|mismatch/i);
+      const rows = out
+        .split('\n')
+        .filter((l) => l.startsWith(disks.al2023))
+        .map((l) => l.split(/\s+/).slice(1, 4));
+      expect(rows).toEqual([
+        ['256', '16639', '16384'],
+        ['16640', '19199', '2560'],
+      ]);
+    });
+
+    it('MBR: sfdisk --json reads one bootable Linux partition at 1 MiB', () => {
+      const t = JSON.parse(tool('sfdisk', ['--json', disks.al2])).partitiontable;
+      expect(t.label).toBe('dos');
+      expect(t.partitions.map((p: Record<string, unknown>) => [p.start, p.size, p.type, p.bootable])).toEqual(
+        [[2048, 131072, '83', true]],
+      );
+    });
+
+    it('LVM2 PV: pvck --dump headers accepts the label, PV header and metadata checksums', () => {
+      const r = spawnSync('pvck', ['--dump', 'headers', disks.parts.lvmPv], { encoding: 'utf8' });
+      const out = `${r.stdout}${r.stderr}`;
+      expect(r.status, out).toBe(0);
+      expect(out).not.toMatch(/CHECK:|bad |invalid/);
+      expect(out).toMatch(/pv_header_extension.version 2\n\s*pv_header_extension.flags 1\n/);
+      expect(out).toMatch(/metadata text at 4608 crc 0x[0-9a-f]+ # vgname vg0 seqno 2/);
+      const meta = spawnSync('pvck', ['--dump', 'metadata', disks.parts.lvmPv], { encoding: 'utf8' }).stdout;
+      expect(meta).toMatch(/root \{[\s\S]*type = "striped"[\s\S]*stripes = \[\s*"pv0", 0\s*\]/);
+    });
+
+    it.each([
+      { what: 'al2023 XFS in p1', disk: 'al2023', part: 'al2023Root', at: MiB },
+      { what: 'al2 XFS in p1', disk: 'al2', part: 'al2Root', at: MiB },
+      { what: 'PV in the LVM partition', disk: 'lvm', part: 'lvmPv', at: MiB },
+    ] as const)('sparse copy: the $what equals its source image byte for byte', ({ disk, part, at }) => {
+      const src = disks.parts[part];
+      const size = statSync(src).size;
+      expect(rangeHash(disks[disk], at, size)).toBe(rangeHash(src, 0, size));
+    });
+
+    it('LV root: extents 0.. of the PV (from pe_start, 1 MiB) are the ext4 image', () => {
+      const size = statSync(disks.parts.lvmRoot).size;
+      expect(rangeHash(disks.parts.lvmPv, MiB, size)).toBe(rangeHash(disks.parts.lvmRoot, 0, size));
+    });
+  },
+);

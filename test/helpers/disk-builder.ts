@@ -60,7 +60,7 @@ import {
 } from '../readers/partition/helpers.js';
 import { SHARED_FIXTURES, TEST_CACHE } from './paths.js';
 
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 
@@ -106,6 +106,14 @@ export function cachedFile(
   rmSync(tmp, { recursive: true, force: true });
   build(tmp);
   renameSync(tmp, out);
+  // Drop what older inputs built under the same name (these are 1 GiB sparse files).
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const stale = new RegExp(
+    `^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{16}${ext.replace('.', '\\.')}$`,
+  );
+  for (const f of readdirSync(dir)) {
+    if (stale.test(f) && join(dir, f) !== out) rmSync(join(dir, f), { recursive: true, force: true });
+  }
   return out;
 }
 
@@ -156,9 +164,9 @@ export function writeTree(dir: string, spec: TreeSpec): void {
   }
 }
 
-/** The tree written once under .cache/issue4/tree-KEY/. */
-export function cachedTree(spec: TreeSpec): string {
-  return cachedFile('tree', treeKey(spec), (tmp) => {
+/** The tree written once under .cache/issue4/NAME-KEY.tree/. */
+export function cachedTree(spec: TreeSpec, name = 'tree'): string {
+  return cachedFile(`${name}.tree`, treeKey(spec), (tmp) => {
     mkdirSync(tmp, { recursive: true });
     writeTree(tmp, spec);
   });
@@ -205,10 +213,10 @@ export const E2FS_VERSION = haveTools('mkfs.ext4') ? toolVersion('mkfs.ext4', ['
 
 /** An XFS image of `tree` made with `mkfs.xfs -p`, cached by the tree's content and the options. */
 export function xfsImage(name: string, spec: TreeSpec, opts: XfsOptions = {}): string {
-  const tree = cachedTree(spec);
   const sizeMiB = opts.sizeMiB ?? 64;
   const key = inputsKey('xfs', treeKey(spec), opts, XFS_VERSION);
   return cachedFile(`${name}.xfs`, key, (tmp) => {
+    const tree = cachedTree(spec, name);
     const proto = `${tmp}.proto`;
     writeFileSync(proto, xfsProtofile(tree));
     // mkfs.xfs refuses filesystems under 300 MiB unless run under fstests (these variables).
@@ -238,9 +246,9 @@ export function xfsImage(name: string, spec: TreeSpec, opts: XfsOptions = {}): s
 
 /** An ext4 image of `tree` made with `mkfs.ext4 -d`, cached by the tree's content and size. */
 export function ext4Image(name: string, spec: TreeSpec, sizeMiB = 32): string {
-  const tree = cachedTree(spec);
   const key = inputsKey('ext4', treeKey(spec), sizeMiB, E2FS_VERSION);
   return cachedFile(`${name}.ext4`, key, (tmp) => {
+    const tree = cachedTree(spec, name);
     execFileSync(
       'mkfs.ext4',
       [
@@ -551,6 +559,9 @@ export function writeLvmPv(path: string, spec: LvmPvSpec): void {
   // h+56..h+72: data area list terminator; then metadata area 0 and its terminator.
   head.writeBigUInt64LE(BigInt(MDA_OFFSET), h + 72);
   head.writeBigUInt64LE(BigInt(MDA_SIZE), h + 80);
+  // pv_header_extension (lvm2 ≥ 2.02.110): version 2, PV_EXT_USED (the PV belongs to a VG).
+  head.writeUInt32LE(2, h + 104);
+  head.writeUInt32LE(1, h + 108);
   head.writeUInt32LE(lvmCrc(head.subarray(ls + 20, ls + 512)), ls + 16);
   // mda_header.
   const m = MDA_OFFSET;
@@ -698,7 +709,16 @@ function* parents(path: string): Generator<string> {
  * al2023 (GPT 4Kn, XFS 4 KiB sectors, SQLite rpmdb), al2 (MBR, XFS, BerkeleyDB Packages),
  * lvm (GPT → PV → vg0/root → ext4 with a dpkg status), alpine (bare ext4 with an apk database).
  */
-export function buildIssue4Images(): Record<'al2023' | 'al2' | 'lvm' | 'alpine', string> {
+export interface Issue4Disks {
+  al2023: string;
+  al2: string;
+  lvm: string;
+  alpine: string;
+  /** The pieces the disks were assembled from (for cross-checks). */
+  parts: { al2023Root: string; al2Root: string; lvmPv: string; lvmRoot: string };
+}
+
+export function buildIssue4Images(): Issue4Disks {
   // AL2023: GPT 4Kn, root XFS with 4 KiB fs sectors, ESP as partition 2 (empty: not a filesystem we read).
   const installed = rpmFileTree(RPM_SQLITE);
   const al2023Xfs = xfsImage(
@@ -775,5 +795,11 @@ export function buildIssue4Images(): Record<'al2023' | 'al2' | 'lvm' | 'alpine',
     16,
   );
 
-  return { al2023, al2, lvm, alpine };
+  return {
+    al2023,
+    al2,
+    lvm,
+    alpine,
+    parts: { al2023Root: al2023Xfs, al2Root: al2Xfs, lvmPv: pv, lvmRoot: lvExt4 },
+  };
 }
