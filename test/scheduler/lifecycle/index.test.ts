@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSnapshotSource } from '../../../readers/block/ebs/index.js';
 import {
   createInstanceSnapshots,
   snapshotInstance,
@@ -8,7 +10,7 @@ import {
   TAG_RUN,
   withInstanceSnapshots,
 } from '../../../scheduler/lifecycle/index.js';
-import { ec2For } from '../../emulator/clients.js';
+import { EBS_TEST_OPTIONS, ec2For } from '../../emulator/clients.js';
 import { type Emulator, startEmulator } from '../../emulator/index.js';
 import { buildTestImage } from '../../emulator/test-image.js';
 
@@ -124,6 +126,65 @@ describe('scheduler/lifecycle', () => {
       async (snaps) => snaps.length,
     );
     expect(out).toBe(2);
+    expect(emu.snapshots().length).toBe(before);
+  });
+
+  it('end to end: snapshot the instance, read every volume through the EBS source, delete', async () => {
+    emu.configure({ pendingDescribes: 2 });
+    const image = readFileSync(buildTestImage());
+    const before = emu.snapshots().length;
+    const sums = await withInstanceSnapshots(
+      ec2,
+      instanceId,
+      { runId: 'run-e2e', handleSignals: false, wait: { pollIntervalMs: 5 } },
+      async (snaps, { signal }) =>
+        Promise.all(
+          snaps.map(async (s) => {
+            const src = await openSnapshotSource({
+              snapshotId: s.snapshotId,
+              endpoint: emu.endpoint,
+              ...EBS_TEST_OPTIONS,
+              signal,
+            });
+            const bytes = await src.read(0n, image.length);
+            src.close();
+            return { device: s.device, same: bytes.equals(image) };
+          }),
+        ),
+    );
+    emu.configure({ pendingDescribes: 0 });
+    expect(sums).toEqual([
+      { device: '/dev/xvda', same: true },
+      { device: '/dev/xvdf', same: true },
+    ]);
+    expect(emu.snapshots().length).toBe(before);
+  });
+
+  it('survives EC2 throttling and 5xx on the control plane (SDK retries) and still cleans up', async () => {
+    emu.configure({
+      seed: 8,
+      faults: {
+        throttleRate: 0.3,
+        serverErrorRate: 0.1,
+        actions: ['DescribeInstances', 'CreateSnapshots', 'DescribeSnapshots', 'DeleteSnapshot'],
+      },
+    });
+    emu.resetCounts();
+    const sturdy = ec2For(emu.endpoint, 8);
+    const before = emu.snapshots().length;
+    try {
+      const n = await withInstanceSnapshots(
+        sturdy,
+        instanceId,
+        { runId: 'run-throttled', handleSignals: false, wait: { pollIntervalMs: 5 } },
+        async (snaps) => snaps.length,
+      );
+      expect(n).toBe(2);
+    } finally {
+      sturdy.destroy();
+      emu.configure({ faults: {} });
+    }
+    expect((emu.injected.throttle ?? 0) + (emu.injected['5xx'] ?? 0)).toBeGreaterThan(0);
     expect(emu.snapshots().length).toBe(before);
   });
 });
