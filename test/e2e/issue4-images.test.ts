@@ -57,12 +57,12 @@ if (skip) console.warn(`[test/e2e/issue4-images] skipped: ${skip}`);
 // ---------------------------------------------------------------------------------------------
 // Oracles and rows
 
-/** One comparable row per package: name, full version, arch. */
+/** One comparable row per package: name, full version, arch (rpm: epoch:version-release and the SRPM). */
 function rows(inv: Inventory): string[] {
   return inv.packages
     .map((p) =>
       p.type === 'rpm'
-        ? `${p.name} ${p.epoch ?? 0}:${p.upstreamVersion}-${p.release} ${p.arch}`
+        ? `${p.name} ${p.epoch ?? 0}:${p.upstreamVersion}-${p.release} ${p.arch} ${p.sourceName}-${p.sourceVersion?.replace(/^\d+:/, '')}.src.rpm`
         : `${p.name} ${p.version} ${p.arch}`,
     )
     .sort();
@@ -71,9 +71,18 @@ function rows(inv: Inventory): string[] {
 /** rpm -qa as recorded with the fixture (rpm 4.18, sqlite backend, reading this exact file). */
 function rpmQaRows(): string[] {
   const qa = JSON.parse(readFileSync(RPM_QA, 'utf8')) as {
-    packages: Array<{ name: string; epoch: number | null; version: string; release: string; arch: string }>;
+    packages: Array<{
+      name: string;
+      epoch: number | null;
+      version: string;
+      release: string;
+      arch: string;
+      sourceRpm: string;
+    }>;
   };
-  return qa.packages.map((p) => `${p.name} ${p.epoch ?? 0}:${p.version}-${p.release} ${p.arch}`).sort();
+  return qa.packages
+    .map((p) => `${p.name} ${p.epoch ?? 0}:${p.version}-${p.release} ${p.arch} ${p.sourceRpm}`)
+    .sort();
 }
 
 /** dpkg-query -W over the fixture's status file, installed packages only. */
