@@ -4,6 +4,7 @@
  * Inspector-shaped findings with EPSS, KEV and CVSS from the store.
  */
 
+import type { MatchPool } from '../../workers/pool.js';
 import type { FindingsLookup } from '../findings/build.js';
 import type { Finding, FindingResource } from '../findings/index.js';
 import { buildFindings, sortFindings } from '../findings/index.js';
@@ -69,6 +70,25 @@ export function matchInventory(inv: Inventory, lookup: AdvisoryLookup): Inventor
   const out: InventoryMatch = { matches: [], skipped: [], lookups: 0 };
   for (const g of packagesByOs(inv)) {
     const r = matchDetailed(g.packages, g.os, lookup);
+    out.matches.push(...r.matches);
+    out.skipped.push(...r.skipped);
+    out.lookups += r.lookups;
+  }
+  return out;
+}
+
+/** Inventories at least this large are matched in the worker pool (its start-up costs ~1-3 s). */
+export const POOL_MIN_PACKAGES = 1000;
+
+/** The same as matchInventory, with each volume's packages split across the pool's workers. */
+export async function matchInventoryPooled(
+  inv: Inventory,
+  pool: MatchPool,
+  signal?: AbortSignal,
+): Promise<InventoryMatch> {
+  const out: InventoryMatch = { matches: [], skipped: [], lookups: 0 };
+  for (const g of packagesByOs(inv)) {
+    const r = await pool.match(g.packages, g.os, signal);
     out.matches.push(...r.matches);
     out.skipped.push(...r.skipped);
     out.lookups += r.lookups;

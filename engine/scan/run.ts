@@ -11,6 +11,7 @@ import { Piscina } from 'piscina';
 import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
 import { createEc2Client, createStsClient } from '../../scheduler/aws.js';
 import { type InstanceSnapshot, withInstanceSnapshots } from '../../scheduler/lifecycle/index.js';
+import { tsxExecArgv } from '../../workers/pool.js';
 import type { ScanTask, ScanTaskResult } from '../../workers/scan.worker.js';
 import { deserializeError, type ScanError } from '../errors.js';
 import type { Inventory, ResourceRef } from '../inventory/types.js';
@@ -48,8 +49,9 @@ export interface TargetResult {
 function workerPool(maxThreads: number): Piscina {
   return new Piscina({
     filename: new URL('../../workers/scan.worker.ts', import.meta.url).href,
-    // Workers run the TypeScript sources through tsx, like the CLI (no build step).
-    execArgv: ['--import', 'tsx'],
+    // Workers run the TypeScript sources through tsx, like the CLI (no build step); the loader is
+    // named by absolute URL so a scan started from any directory finds it.
+    execArgv: tsxExecArgv(),
     minThreads: 1,
     maxThreads: Math.max(1, maxThreads),
     idleTimeout: 1000,

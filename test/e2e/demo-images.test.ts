@@ -12,12 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rawImagePath } from '../../engine/cli/image.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { scanBlockSource } from '../../engine/pipeline.js';
-import { findingsFor, matchInventory } from '../../engine/scan/findings.js';
+import { findingsFor, matchInventory, matchInventoryPooled } from '../../engine/scan/findings.js';
 import { importPath, VulnStore, withWritableStore } from '../../engine/vulndb/index.js';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
 import { probeFileSystem } from '../../readers/fs/formats.js';
 import { PathFileSystem } from '../../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../../readers/partition/probe.js';
+import { MatchPool } from '../../workers/pool.js';
 import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT, SHARED_VULNDATA } from '../helpers/paths.js';
 
 const DEMO = join(REPO_ROOT, 'test/fixtures/demo');
@@ -167,6 +168,16 @@ describe('test/fixtures/demo images', () => {
       }
       const kev = findings.find((f) => f.packageVulnerabilityDetails.vulnerabilityId === 'CVE-2023-4911');
       expect(kev?.exploitAvailable).toBe('YES');
+
+      // The worker pool (each worker opening the store read-only) finds exactly the same.
+      const pool = new MatchPool({ kind: 'sqlite', path: store.info().path }, { threads: 2, minChunk: 5 });
+      try {
+        const pooled = await matchInventoryPooled(inv, pool);
+        const viaPool = findingsFor(inv, pooled.matches, store, () => new Date('2026-01-01T00:00:00Z'));
+        expect(viaPool).toEqual(findings);
+      } finally {
+        await pool.close();
+      }
     });
   });
 });

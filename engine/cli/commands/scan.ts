@@ -3,13 +3,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { MatchPool } from '../../../workers/pool.js';
 import { ScanError } from '../../errors.js';
 import { exportRun } from '../../export/index.js';
 import { LocalFolderSink } from '../../export/sink.js';
 import type { Finding, Severity } from '../../findings/index.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import type { PackageKind } from '../../pipeline.js';
-import { findingResource, findingsFor, LOCAL_ACCOUNT, matchInventory } from '../../scan/findings.js';
+import {
+  findingResource,
+  findingsFor,
+  LOCAL_ACCOUNT,
+  matchInventory,
+  matchInventoryPooled,
+  POOL_MIN_PACKAGES,
+} from '../../scan/findings.js';
 import { atOrAbove, renderJson, renderTable, type ScanReport } from '../../scan/render.js';
 import { runScans } from '../../scan/run.js';
 import { TOOL } from '../../version.js';
@@ -137,19 +145,31 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  const reports: ScanReport[] = results.map((r) => {
-    const report: ScanReport = { target: r.target, findings: [], unmatched: 0 };
-    if (r.inventory) report.inventory = r.inventory;
-    if (r.snapshots) report.snapshots = r.snapshots;
-    if (r.error) report.error = { code: r.error.code, message: r.error.message };
-    if (store && r.inventory) {
-      const m = matchInventory(r.inventory, store);
-      report.findings = findingsFor(r.inventory, m.matches, store, () => startedAt);
-      report.unmatched = m.skipped.length;
+  // Small inventories match in this thread; large ones are split across a pool of match workers,
+  // each with the store open read-only.
+  const totalPackages = results.reduce((n, r) => n + (r.inventory?.packages.length ?? 0), 0);
+  const pool =
+    store && totalPackages >= POOL_MIN_PACKAGES
+      ? new MatchPool({ kind: 'sqlite', path: store.info().path })
+      : undefined;
+  const reports: ScanReport[] = [];
+  try {
+    for (const r of results) {
+      const report: ScanReport = { target: r.target, findings: [], unmatched: 0 };
+      if (r.inventory) report.inventory = r.inventory;
+      if (r.snapshots) report.snapshots = r.snapshots;
+      if (r.error) report.error = { code: r.error.code, message: r.error.message };
+      if (store && r.inventory) {
+        const m = pool ? await matchInventoryPooled(r.inventory, pool) : matchInventory(r.inventory, store);
+        report.findings = findingsFor(r.inventory, m.matches, store, () => startedAt);
+        report.unmatched = m.skipped.length;
+      }
+      reports.push(report);
     }
-    return report;
-  });
-  store?.close();
+  } finally {
+    await pool?.close();
+    store?.close();
+  }
 
   if (values['out-dir']) {
     const sink = new LocalFolderSink(values['out-dir']);
