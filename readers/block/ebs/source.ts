@@ -370,6 +370,8 @@ export class EbsSnapshotSource implements BlockSource {
   }
 
   private fetchBlock(b: number): Promise<Buffer> {
+    // The token the last attempt sent: a re-list is needed only if no one has replaced it since.
+    let sent: string | undefined;
     return this.withRetry(
       'GetSnapshotBlock',
       b,
@@ -379,6 +381,7 @@ export class EbsSnapshotSource implements BlockSource {
           await this.relist(b, entry.token);
           entry = this.map.blocks.get(b)!;
         }
+        sent = entry.token;
         this.c.getCalls++;
         this.inFlight++;
         if (this.inFlight > this.c.peakInFlight) this.c.peakInFlight = this.inFlight;
@@ -411,7 +414,7 @@ export class EbsSnapshotSource implements BlockSource {
           this.inFlight--;
         }
       },
-      () => this.relist(b, this.map.blocks.get(b)?.token),
+      () => this.relist(b, sent),
     );
   }
 
