@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { versionings } from '../../engine/versioning/api.js';
 import { ALL_CATALOGERS } from '../../readers/catalogers.js';
 import { FS_FORMATS } from '../../readers/fs/formats.js';
-import { nestedSchemes, schemes } from '../../readers/partition/probe.js';
+import { formats as partitionFormats } from '../../readers/partition/probe.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 function folders(dir: string): string[] {
@@ -20,7 +20,7 @@ function folders(dir: string): string[] {
 
 const layers = [
   { dir: 'readers/fs', registered: () => FS_FORMATS.map((f) => f.id) },
-  { dir: 'readers/partition', registered: () => [...schemes, ...nestedSchemes].map((s) => s.id) },
+  { dir: 'readers/partition', registered: () => partitionFormats.map((s) => s.id) },
   {
     dir: 'readers/pkgdb', // A folder may hold several catalogers (rpm: the database and the distroless manifest).
     registered: () => [...new Set(ALL_CATALOGERS.map((c) => c.id.split('/')[1]!.split('-')[0]!))],
