@@ -4,7 +4,7 @@
  * files and whole folders (every file is sniffed; files of no known kind are ignored and counted),
  * and writes one source per (kind, path) so re-importing the same path replaces what it wrote before.
  *
- * Not ingested (kept for later; the sample data has them): SUSE OVAL,
+ * Not ingested (kept for later; the sample data has them):
  * the Debian tracker's raw text lists (their per-entry JSON form is read: debian-list.ts), ALAS RSS/HTML.
  */
 import { statSync } from 'node:fs';
@@ -23,9 +23,21 @@ import * as nvd from './nvd.js';
 import * as osv from './osv.js';
 import { forEachZipEntry, readBounded, readHead, walkFiles } from './read.js';
 import * as redhatCsaf from './redhat-csaf.js';
+import * as suseOval from './suse-oval.js';
 import { type FeedKind, type IngestReport, newReport, noteProblem } from './types.js';
 
-export const INGESTERS = [osv, debianTracker, debianList, alas, alpine, redhatCsaf, epss, kev, nvd] as const;
+export const INGESTERS = [
+  osv,
+  debianTracker,
+  debianList,
+  alas,
+  alpine,
+  redhatCsaf,
+  suseOval,
+  epss,
+  kev,
+  nvd,
+] as const;
 
 /** The source group a kind is stored under: zip and loose OSV share one, as do both ALAS shapes. */
 export function groupOf(
@@ -37,6 +49,7 @@ export function groupOf(
   | 'alas'
   | 'alpine-secdb'
   | 'redhat-csaf'
+  | 'suse-oval'
   | 'epss'
   | 'kev'
   | 'nvd' {
@@ -57,6 +70,7 @@ export function detectFile(path: string): FeedKind | undefined {
   }
   if (/\.csv(\.gz)?$/.test(name) || epss.sniffEpss(head)) return epss.sniffEpss(head) ? 'epss' : undefined;
   if (/\.xml(\.gz)?$/.test(name) || head.trimStart().startsWith('<')) {
+    if (suseOval.sniffSuseOval(head)) return 'suse-oval';
     return /<updates[\s>]/.test(head) ? 'alas-updateinfo' : undefined;
   }
   if (/\.(ya?ml|json)$/.test(name) && alpine.sniffAlpineSecdb(head)) return 'alpine-secdb';
@@ -154,6 +168,13 @@ export async function ingestFile(
         JSON.parse(readBounded(path, VULNDB_LIMITS.MAX_RECORD_BYTES).toString('utf8')),
       );
       w.addAdvisory(r.advisory, r.affected);
+      break;
+    }
+    case 'suse-oval': {
+      const records = suseOval.parseSuseOval(readBounded(path).toString('utf8'), (id, err) =>
+        noteProblem(report, `${path}#${id}`, err),
+      );
+      for (const r of records) w.addAdvisory(r.advisory, r.affected);
       break;
     }
     case 'alas-json': {

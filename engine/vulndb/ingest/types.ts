@@ -14,6 +14,7 @@ export type FeedKind =
   | 'debian-list'
   | 'alpine-secdb'
   | 'redhat-csaf'
+  | 'suse-oval'
   | 'alas-updateinfo'
   | 'alas-json'
   | 'epss'

@@ -12,6 +12,7 @@ import { parseEpssCsv } from '../../../engine/vulndb/ingest/epss.js';
 import { detectFile, importPath } from '../../../engine/vulndb/ingest/index.js';
 import { parseOsvRecord } from '../../../engine/vulndb/ingest/osv.js';
 import { ecosystemFromCpe, rpmFromPurl } from '../../../engine/vulndb/ingest/redhat-csaf.js';
+import { parseSuseOval, splitNevr, suseEcosystem } from '../../../engine/vulndb/ingest/suse-oval.js';
 import { VulnStore, withWritableStore } from '../../../engine/vulndb/store.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_VULNDATA } from '../../helpers/paths.js';
 import { buildUpdateinfo, buildZip } from './builders.js';
@@ -253,6 +254,7 @@ describe.skipIf(!HAVE_SHARED)('engine/vulndb/ingest (sample data)', () => {
       'kev',
       'osv',
       'redhat-csaf',
+      'suse-oval',
     ]);
     const again = await withWritableStore(db, (w) => importPath(w, V));
     expect(again.sources.map((s) => s.records)).toEqual(first.sources.map((s) => s.records));
@@ -362,6 +364,11 @@ describe('engine/vulndb/ingest detectFile', () => {
     { name: 'ALAS2-1.json', body: '{"id":"ALAS2-2021-1","packages":[]}', kind: 'alas-json' },
     { name: 'updateinfo.xml', body: '<?xml version="1.0"?><updates></updates>', kind: 'alas-updateinfo' },
     { name: 'rss.xml', body: '<rss></rss>', kind: undefined },
+    {
+      name: 'suse.xml',
+      body: '<?xml version="1.0"?><oval_definitions><generator>opensuse</generator></oval_definitions>',
+      kind: 'suse-oval',
+    },
     { name: 'e.csv', body: 'cve,epss,percentile\nCVE-2020-0001,0.1,0.2\n', kind: 'epss' },
     { name: 'schema.json', body: '{"$schema":"x","id":"y","modified":1}', kind: undefined },
     { name: 'nvd.json', body: '{"resultsPerPage":1,"format":"NVD_CVE","vulnerabilities":[]}', kind: 'nvd' },
@@ -567,6 +574,82 @@ describe('engine/vulndb/ingest/redhat-csaf', () => {
         expect(store.cvssFor('CVE-2024-8088')).toContainEqual(
           expect.objectContaining({ source: 'redhat', version: '3.1' }),
         );
+      } finally {
+        store.close();
+      }
+    },
+  );
+});
+
+describe('engine/vulndb/ingest/suse-oval', () => {
+  it.each([
+    { nevr: 'kernel-default-4.12.14-150.72.1', out: { name: 'kernel-default', fixed: '4.12.14-150.72.1' } },
+    { nevr: 'libfoo1-0:1.2-3.1', out: { name: 'libfoo1', fixed: '1.2-3.1' } },
+    { nevr: 'nodash', out: undefined },
+  ])('splitNevr($nevr)', ({ nevr, out }) => {
+    expect(splitNevr(nevr)).toEqual(out);
+  });
+
+  it.each([
+    { p: 'SUSE Linux Enterprise Server 15 SP1', eco: 'SUSE:Linux Enterprise Server 15 SP1' },
+    { p: 'openSUSE Leap 15.2', eco: 'openSUSE:Leap 15.2' },
+    { p: 'Something Else 1', eco: undefined },
+  ])('suseEcosystem($p)', ({ p, eco }) => {
+    expect(suseEcosystem(p)).toBe(eco);
+  });
+
+  it('AND of platform and OR of packages gives their cross product; OR of platforms fans out', () => {
+    const xml = `<oval_definitions><definitions><definition id="d1" class="vulnerability"><metadata><title>CVE-2024-1</title>
+      <advisory><severity>Important</severity><cve>CVE-2024-1</cve></advisory></metadata>
+      <criteria operator="OR">
+        <criteria operator="AND">
+          <criteria operator="OR">
+            <criterion test_ref="t1" comment="SUSE Linux Enterprise Server 15 SP1 is installed"/>
+            <criterion test_ref="t2" comment="SUSE Linux Enterprise Server 15 SP2 is installed"/>
+          </criteria>
+          <criteria operator="OR">
+            <criterion test_ref="t3" comment="foo-1.0-2.1 is installed"/>
+            <criterion test_ref="t4" comment="libfoo1-1.0-2.1 is installed"/>
+          </criteria>
+        </criteria>
+        <criteria operator="AND">
+          <criterion test_ref="t5" comment="openSUSE Leap 15.5 is installed"/>
+          <criterion test_ref="t6" comment="foo-1.0-3.1 is installed"/>
+        </criteria>
+      </criteria></definition></definitions></oval_definitions>`;
+    const [r] = parseSuseOval(xml);
+    expect(r!.advisory).toMatchObject({
+      id: 'SUSE-CVE-2024-1',
+      aliases: ['CVE-2024-1'],
+      vendorSeverity: 'Important',
+    });
+    expect(
+      r!.affected.map((a) => `${a.ecosystem}|${a.name}|${a.ranges[0]!.events[1]!.fixed}`).sort(),
+    ).toEqual([
+      'SUSE:Linux Enterprise Server 15 SP1|foo|1.0-2.1',
+      'SUSE:Linux Enterprise Server 15 SP1|libfoo1|1.0-2.1',
+      'SUSE:Linux Enterprise Server 15 SP2|foo|1.0-2.1',
+      'SUSE:Linux Enterprise Server 15 SP2|libfoo1|1.0-2.1',
+      'openSUSE:Leap 15.5|foo|1.0-3.1',
+    ]);
+  });
+
+  it.skipIf(!HAVE_SHARED)(
+    'sample file: every definition, entries for each (platform, package) pair of its criteria',
+    async () => {
+      const path = join(V, 'native/suse-oval/suse_truncated.xml');
+      const xml = readFileSync(path, 'utf8');
+      const defs = (xml.match(/<definition /g) ?? []).length;
+      const db = join(tmp, 'suse.sqlite');
+      const { sources } = await importInto(db, path);
+      expect(sources[0]).toMatchObject({ kind: 'suse-oval', records: defs });
+      const store = VulnStore.openReadOnly(db);
+      try {
+        const hits = store.affected('SUSE:Linux Enterprise Server 15 SP1-LTSS', 'kernel-default');
+        expect(hits.map((h) => [h.advisory.id, h.affected.ranges[0]?.events[1]?.fixed])).toContainEqual([
+          'SUSE-CVE-2021-29154',
+          '4.12.14-197.89.2',
+        ]);
       } finally {
         store.close();
       }
