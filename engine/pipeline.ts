@@ -77,7 +77,7 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   progress('reading partition table');
   let parts: Partition[] = [];
   try {
-    const table = await readPartitions(source, { signal: opts.signal });
+    const table = await readPartitions(source, { signal: opts.signal, limits });
     parts = listVolumes(table);
     for (const w of allWarnings(table)) {
       issues.push({
