@@ -202,6 +202,16 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
     }
   }, 600_000);
 
+  /** One emulator for the file, started by whichever test needs it first. */
+  async function emulator(): Promise<Emulator> {
+    // The worker threads build their clients from the standard chain, as in production.
+    process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey;
+    process.env.AWS_REGION = 'us-east-1';
+    emu ??= await startEmulator({ seed: 4 });
+    return emu;
+  }
+
   afterAll(async () => {
     await emu?.close();
     process.env = saved;
@@ -234,7 +244,7 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
     },
   );
 
-  it('al2023: the 4Kn GPT shows the root and the (empty) ESP; al2 the MBR partition', () => {
+  it('volumes: the 4Kn GPT root and (empty) ESP, the MBR partition, the LV, the bare filesystem', () => {
     const a = local.get('al2023')!;
     expect(
       a.volumes.map((v) => [v.id, v.partition.scheme, v.partition.start, v.filesystem?.type ?? null]),
@@ -246,6 +256,11 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
     expect(b.volumes.map((v) => [v.id, v.partition.scheme, v.filesystem?.type])).toEqual([
       ['p1', 'mbr', 'xfs'],
     ]);
+    // The PV partition itself is not a volume: its LV is, probed like a partition.
+    expect(local.get('lvm')!.volumes.map((v) => [v.id, v.filesystem?.type])).toEqual([
+      ['lvm:vg0/root', 'ext4'],
+    ]);
+    expect(local.get('alpine')!.volumes.map((v) => [v.id, v.filesystem?.type])).toEqual([['disk', 'ext4']]);
   });
 
   it.each([{ name: 'al2023' }, { name: 'lvm' }])(
@@ -275,16 +290,12 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
   );
 
   it('through the EBS emulator: each image as a snapshot gives the same inventory', async () => {
-    // The worker threads build their clients from the standard chain, as in production.
-    process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey;
-    process.env.AWS_REGION = 'us-east-1';
-    emu = await startEmulator({ seed: 4 });
+    const em = await emulator();
     const snaps: string[] = [];
-    for (const img of images) snaps.push(emu.addSnapshot(await emu.addVolume({ imagePath: img.path })));
+    for (const img of images) snaps.push(em.addSnapshot(await em.addVolume({ imagePath: img.path })));
     const results = await runScans({
       snapshots: snaps,
-      aws: { endpoint: emu.endpoint, region: 'us-east-1' },
+      aws: { endpoint: em.endpoint, region: 'us-east-1' },
       packages: ['os'],
     });
     expect(results).toHaveLength(images.length);
@@ -298,6 +309,44 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
       expect(rows(inv), img.name).toEqual(img.expected);
       expect(inv.stats.ebs!.getCalls).toBeLessThanOrEqual(local.get(img.name)!.stats.distinctBlocks);
     });
+  }, 300_000);
+
+  it('through the EBS emulator: an instance with the AL2023 root and the LVM data volume', async () => {
+    const al2023 = images.find((i) => i.name === 'al2023')!;
+    const lvm = images.find((i) => i.name === 'lvm')!;
+    const em = await emulator();
+    const root = await em.addVolume({ imagePath: al2023.path });
+    const data = await em.addVolume({ imagePath: lvm.path });
+    const instanceId = em.addInstance({
+      volumes: [
+        { volumeId: root, device: '/dev/xvda' },
+        { volumeId: data, device: '/dev/xvdf' },
+      ],
+    });
+    const [res] = await runScans({
+      instances: [instanceId],
+      aws: { endpoint: em.endpoint, region: 'us-east-1' },
+      packages: ['os'],
+      snapshotWait: { pollIntervalMs: 5 },
+    });
+    expect(res?.error).toBeUndefined();
+    const inv = res!.inventory!;
+    expect(inv.status.issues).toEqual([]);
+    // The instance's OS is its root volume's.
+    expect(inv.os).toMatchObject(al2023.os);
+    expect(inv.volumes.map((v) => [v.source, v.id, v.filesystem?.type ?? null])).toEqual([
+      [`${root} (/dev/xvda)`, 'p1', 'xfs'],
+      [`${root} (/dev/xvda)`, 'p2', null],
+      [`${data} (/dev/xvdf)`, 'lvm:vg0/root', 'ext4'],
+    ]);
+    const on = (vol: string) => ({
+      ...inv,
+      packages: inv.packages.filter((p) => p.locations[0]?.filesystem?.startsWith(vol)),
+    });
+    expect(rows(on(root))).toEqual(al2023.expected);
+    expect(rows(on(data))).toEqual(lvm.expected);
+    expect(res!.snapshots!.deleted.sort()).toEqual(res!.snapshots!.created.sort());
+    expect(res!.snapshots!.created).toHaveLength(2);
   }, 300_000);
 });
 
