@@ -39,7 +39,7 @@ options:
   --output FILE          write the output there instead of stdout
   --out-dir DIR          also write the export run there: findings NDJSON + CSV, CycloneDX and SPDX SBOMs, manifest.json
   --db FILE              vulnerability database (default ${defaultDbPath()})
-  --severity LEVEL       show only findings at or above: informational, low, medium, high, critical
+  --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
   --exit-code N          exit with N when a finding at or above --severity remains (CI gating)
   --packages KINDS       os,lang (default: every kind snapscan knows)
   --concurrency N        targets scanned at once (default 4)
@@ -52,7 +52,8 @@ options:
   --quiet                no progress display
 `;
 
-const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+// UNTRIAGED (no score and no vendor rating) ranks lowest: the default shows every finding.
+const LEVELS = ['untriaged', 'informational', 'low', 'medium', 'high', 'critical'] as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -95,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     ['table', 'json', 'inventory', 'cyclonedx'] as const,
     process.stdout.isTTY && !values.output ? 'table' : 'json',
   );
-  const minSeverity = oneOf('severity', values.severity, LEVELS, 'informational').toUpperCase() as Severity;
+  const minSeverity = oneOf('severity', values.severity, LEVELS, 'untriaged').toUpperCase() as Severity;
   const exitCode = values['exit-code'] === undefined ? 0 : positiveInt('exit-code', values['exit-code'], 1);
   const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
   const maxAge = positiveInt('max-db-age-days', values['max-db-age-days'], 7);
