@@ -285,6 +285,7 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
       expect(inv.status.issues).toEqual([]);
       expect(inv.os).toMatchObject(img.os);
       expect(rows(inv)).toEqual(img.expected);
+      expect(inv.packages.map((p) => p.purl)).toEqual(local.get(name)!.packages.map((p) => p.purl));
     },
     240_000,
   );
@@ -307,6 +308,11 @@ describe.skipIf(skip !== undefined)('issue 4 images: engine/pipeline, CLI and en
       expectIssues(inv, img);
       expect(inv.os, img.name).toMatchObject(img.os);
       expect(rows(inv), img.name).toEqual(img.expected);
+      // The same records, not just the same rows: purls carry the distro qualifiers.
+      expect(
+        inv.packages.map((p) => p.purl),
+        img.name,
+      ).toEqual(local.get(img.name)!.packages.map((p) => p.purl));
       expect(inv.stats.ebs!.getCalls).toBeLessThanOrEqual(local.get(img.name)!.stats.distinctBlocks);
     });
   }, 300_000);
