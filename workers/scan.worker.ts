@@ -73,6 +73,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
           return {
             listCalls: s.listCalls,
             getCalls: s.getCalls,
+            distinctBlocksFetched: s.distinctBlocksFetched,
             bytesFetched: s.bytesFetched,
             cacheHits: s.cacheHits,
             coalescedReads: s.coalescedReads,

@@ -4,6 +4,7 @@
  * 5xx, resets and corrupted checksums; a permanently failing block fails the scan with a clear error
  * and the instance's snapshots are still deleted.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -11,7 +12,9 @@ import { scanBlockSource } from '../../engine/pipeline.js';
 import { runScans } from '../../engine/scan/run.js';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.js';
+import { EMULATOR_ENV, runCli } from '../emulator/run-cli.js';
 import { debianImages } from '../helpers/debian-images.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
 const images = debianImages();
 const skip = typeof images === 'string' ? images : undefined;
@@ -67,6 +70,8 @@ describe.skipIf(skip !== undefined)('engine/scan/run through the EBS emulator', 
     expect(ebs.getCalls).toBeGreaterThan(0);
     expect(ebs.getCalls).toBeLessThanOrEqual(local.get('gpt-linux.img')!.stats.distinctBlocks);
     expect(ebs.retries).toBe(0);
+    // No block fetched twice within the scan (everything fits the cache).
+    expect(ebs.getCalls).toBe(ebs.distinctBlocksFetched);
   });
 
   it('--snapshot under 10% throttling, 2% 5xx, 1% resets, 1% bad checksums: identical inventory', async () => {
@@ -143,6 +148,50 @@ describe.skipIf(skip !== undefined)('engine/scan/run through the EBS emulator', 
       expect(emu.snapshotsById.get(res!.snapshots!.created[0]!)!.deleted).toBe(true);
     } finally {
       emu.configure({ faults: {} });
+    }
+  });
+
+  it('SIGKILL of `snapscan scan --instance` mid-wait leaves tagged snapshots; `snapscan janitor` removes them, not untagged ones', async () => {
+    const vol = await emu.addVolume({ imagePath: join(img.dir, 'mbr-boot.img') });
+    const instanceId = emu.addInstance({ volumes: [{ volumeId: vol, device: '/dev/xvda' }] });
+    const untagged = emu.addSnapshot(vol);
+    // New snapshots stay pending: the CLI is still waiting for them when it is killed.
+    emu.configure({ pendingDescribes: 1_000_000 });
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'bin/snapscan.js'),
+          'scan',
+          '--instance',
+          instanceId,
+          '--endpoint',
+          emu.endpoint,
+          '--format',
+          'inventory',
+          '-q',
+        ],
+        { env: { ...process.env, ...EMULATOR_ENV }, stdio: 'ignore' },
+      );
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('close', (_c, sig) => resolve(sig)),
+      );
+      const mine = () => emu.snapshots().filter((s) => s.volumeId === vol && s.snapshotId !== untagged);
+      for (let i = 0; i < 600 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(mine()).toHaveLength(1);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      const [left] = mine();
+      expect(left!.deleted).toBe(false);
+      expect(left!.tags['snapscan:managed']).toBe('true');
+      // The janitor deletes snapscan's snapshots once their expiry has passed, and nothing else.
+      const later = new Date(Date.parse(left!.tags['snapscan:expires-at']!) + 60_000).toISOString();
+      const out = await runCli(['janitor', '--endpoint', emu.endpoint, '--now', later]);
+      expect(out.code).toBe(0);
+      expect(emu.snapshotsById.get(left!.snapshotId)!.deleted).toBe(true);
+      expect(emu.snapshotsById.get(untagged)!.deleted).toBe(false);
+    } finally {
+      emu.configure({ pendingDescribes: 1 });
     }
   });
 });
