@@ -19,24 +19,12 @@
  *                          ingest writes, `amazonEcosystem()` in engine/vulndb/ingest/alas.ts)
  */
 import { PackageURL } from 'packageurl-js';
+import { DEBIAN_CODENAMES } from '../model/debian-releases.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package } from '../model/package.js';
 
 /** Must equal engine/vulndb/ingest/alas.ts amazonEcosystem(): a test checks they agree. */
 export const AMAZON_LINUX_ECOSYSTEM_PREFIX = 'Amazon Linux';
-
-/** Debian codename → major, for testing/unstable images whose os-release has no VERSION_ID. */
-const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-};
 
 /** Language package types → OSV ecosystem. */
 export const LANGUAGE_ECOSYSTEMS: Readonly<Record<string, string>> = {
@@ -81,7 +69,10 @@ export function osEcosystems(os: OsInfo | undefined): string[] {
   const v = os.versionId ?? os.name;
   switch (os.family) {
     case 'debian': {
-      const m = major(os.versionId) ?? major(os.name) ?? DEBIAN_CODENAMES[os.codename ?? ''];
+      const m =
+        major(os.versionId) ??
+        major(os.name) ?? // testing/unstable images whose os-release has no VERSION_ID
+        DEBIAN_CODENAMES[os.codename ?? ''];
       return m ? [`Debian:${m}`] : [];
     }
     case 'ubuntu': {

@@ -26,6 +26,10 @@
  * - `sid` has no release number and unknown codenames have none either: their rows are not stored.
  */
 import type { Advisory, AffectedPackage } from '../../model/advisory.js';
+import { DEBIAN_CODENAMES } from '../../model/debian-releases.js';
+
+export { DEBIAN_CODENAMES };
+
 import { type AdvisoryRecord, isRecord, strOrUndef } from './types.js';
 
 export const id = 'debian-tracker';
@@ -35,27 +39,6 @@ export const specUrls = [
   'https://security-team.debian.org/security_tracker.html',
 ];
 export const version = 1;
-
-/** Debian codename → major version (https://www.debian.org/releases/). */
-export const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
-  hamm: '2',
-  slink: '2.1',
-  potato: '2.2',
-  woody: '3.0',
-  sarge: '3.1',
-  etch: '4',
-  lenny: '5',
-  squeeze: '6',
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-};
 
 const URGENCY_RANK: Record<string, number> = { unimportant: 0, low: 1, medium: 2, high: 3 };
 
