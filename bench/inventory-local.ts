@@ -7,34 +7,11 @@
  */
 import { join } from 'node:path';
 import { scanBlockSource } from '../engine/pipeline.js';
-import { CountingSource } from '../readers/block/counting.js';
 import { RawFileSource } from '../readers/block/raw-file/index.js';
-import { probeFileSystem } from '../readers/fs/formats.js';
-import { PathFileSystem } from '../readers/fs/path-fs.js';
-import { readPartitions } from '../readers/partition/probe.js';
 import { debianImages } from '../test/helpers/debian-images.js';
+import { fullWalk } from './lib.js';
 
 const MiB = 1024 * 1024;
-
-async function fullWalk(path: string) {
-  const source = new CountingSource(await RawFileSource.open(path));
-  const t0 = performance.now();
-  let entries = 0;
-  let bytes = 0;
-  const table = await readPartitions(source);
-  for (const part of table.partitions) {
-    const format = await probeFileSystem(part.source);
-    if (!format) continue;
-    const fs = new PathFileSystem(await format.open(part.source));
-    for await (const e of fs.walk('/')) {
-      entries++;
-      if (e.type === 'file') bytes += (await fs.store.stat(e.ino)).size;
-    }
-  }
-  const wall = performance.now() - t0;
-  await (source.inner as RawFileSource).close();
-  return { entries, bytes, wall, stats: source.stats() };
-}
 
 async function main() {
   const imgs = debianImages();

@@ -1,7 +1,8 @@
 /** Human-readable table of an inventory, for terminals. */
 import type { Inventory } from './types.js';
 
-function pad(rows: string[][]): string {
+/** Left-aligned columns, two spaces apart (the last column is not padded). */
+export function formatColumns(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) {
     for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
@@ -29,7 +30,7 @@ export function inventoryToTable(inv: Inventory): string {
     const src = p.sourceName ? `${p.sourceName}${p.sourceVersion ? ` ${p.sourceVersion}` : ''}` : '';
     rows.push([p.name, p.version, p.arch ?? '', p.type, src]);
   }
-  out.push(pad(rows));
+  out.push(formatColumns(rows));
   out.push('');
   out.push(
     `${inv.packages.length} packages; status ${inv.status.state}${inv.status.issues.length ? ` (${inv.status.issues.length} issues)` : ''}`,

@@ -1,6 +1,7 @@
 /** Scan results for people (table) and programs (JSON). */
 import type { Finding, Severity } from '../findings/index.js';
 import { SEVERITY_RANK } from '../findings/index.js';
+import { formatColumns } from '../inventory/table.js';
 import type { Inventory } from '../inventory/types.js';
 
 export interface ScanReport {
@@ -35,14 +36,6 @@ export function atOrAbove(findings: readonly Finding[], min: Severity): Finding[
 /** The installed version as the package manager writes it: `[epoch:]version[-release]`. */
 function installedText(p: { version: string; epoch: number; release?: string }): string {
   return `${p.epoch ? `${p.epoch}:` : ''}${p.version}${p.release ? `-${p.release}` : ''}`;
-}
-
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
 }
 
 export function renderTable(reports: readonly ScanReport[]): string {
@@ -81,7 +74,7 @@ export function renderTable(reports: readonly ScanReport[]): string {
         ]);
       }
       out.push(
-        table(rows)
+        formatColumns(rows)
           .split('\n')
           .map((l) => `  ${l}`)
           .join('\n'),
