@@ -15,7 +15,7 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { checkAborted } from '../engine/errors.js';
-import { notExpiredReason, TAG_EXPIRES_AT, TAG_MANAGED, TAG_RUN, tagMap } from './lifecycle/tags.js';
+import { notExpiredReason, TAG_EXPIRES_AT, TAG_MANAGED, TAG_RUN, tagMap } from '../engine/snapshots/tags.js';
 
 export interface JanitorOptions {
   now?: Date;

@@ -1,7 +1,8 @@
 /**
- * The match worker pool: piscina over workers/match.worker.ts, options validated up front with
- * messages naming the option. Workers run the TypeScript sources through tsx's loader (no build
- * step), resolved to an absolute URL so the pool works from any working directory.
+ * The worker pools: MatchPool (piscina over workers/match.worker.ts) and ScanPool (over
+ * workers/scan.worker.ts), options validated up front with messages naming the option. Workers run
+ * the TypeScript sources through tsx's loader (no build step), resolved to an absolute URL so the
+ * pools work from any working directory.
  */
 
 import { createRequire } from 'node:module';
@@ -10,11 +11,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { checkAborted, deserializeError } from '../engine/errors.js';
+import type { Inventory } from '../engine/inventory/types.js';
 import { chunkPackages } from '../engine/match/chunk.js';
 import type { MatchResult } from '../engine/match/matcher.js';
 import type { OsInfo } from '../engine/model/os.js';
 import type { Package } from '../engine/model/package.js';
 import { isStoreSpec, type MatchTask, type MatchTaskResult, type StoreSpec } from './protocol.js';
+import type { ScanTask, ScanTaskResult } from './scan.worker.js';
 
 export interface MatchPoolOptions {
   /** Worker threads (default: available parallelism, at most 8). */
@@ -110,6 +113,46 @@ export class MatchPool {
         this.piscina.run({ store: this.store, packages: [] } satisfies MatchTask) as Promise<MatchTaskResult>,
     );
     for (const r of await Promise.all(tasks)) if (!r.ok) throw deserializeError(r.error);
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}
+
+export interface ScanPoolOptions {
+  /** Targets read at once (worker threads; each keeps many EBS requests in flight). Default 4. */
+  threads?: number;
+  /** Idle worker lifetime in ms before piscina ends it (default 1 s). */
+  idleTimeoutMs?: number;
+}
+
+/** Reads and parses targets (images, snapshots) in worker threads; the main thread orchestrates. */
+export class ScanPool {
+  readonly threads: number;
+  private readonly piscina: Piscina;
+
+  constructor(options: ScanPoolOptions = {}) {
+    for (const key of Object.keys(options)) {
+      if (!['threads', 'idleTimeoutMs'].includes(key))
+        throw new RangeError(`unknown scan pool option "${key}"`);
+    }
+    this.threads = checkInt('threads', options.threads ?? 4, 1, MAX_THREADS);
+    this.piscina = new Piscina({
+      filename: new URL('./scan.worker.ts', import.meta.url).href,
+      execArgv: tsxExecArgv(),
+      minThreads: 1,
+      maxThreads: this.threads,
+      idleTimeout: checkInt('idleTimeoutMs', options.idleTimeoutMs ?? 1000, 0, 3_600_000),
+    });
+  }
+
+  /** Scans one target; a failed scan rejects with the rebuilt ScanError. */
+  async scan(task: ScanTask, signal?: AbortSignal): Promise<Inventory> {
+    checkAborted(signal);
+    const res = (await this.piscina.run(task, { signal: signal ?? null })) as ScanTaskResult;
+    if (!res.ok) throw deserializeError(res.error);
+    return res.inventory;
   }
 
   async close(): Promise<void> {

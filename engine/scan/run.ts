@@ -7,15 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { Piscina } from 'piscina';
 import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
-import { createEc2Client, createStsClient } from '../../scheduler/aws.js';
-import { type InstanceSnapshot, withInstanceSnapshots } from '../../scheduler/lifecycle/index.js';
-import { tsxExecArgv } from '../../workers/pool.js';
-import type { ScanTask, ScanTaskResult } from '../../workers/scan.worker.js';
-import { deserializeError, type ScanError } from '../errors.js';
+import { ScanPool } from '../../workers/pool.js';
+import type { ScanTask } from '../../workers/scan.worker.js';
+import { createEc2Client, createStsClient } from '../aws/clients.js';
+import type { ScanError } from '../errors.js';
 import type { Inventory, ResourceRef } from '../inventory/types.js';
 import type { PackageKind } from '../pipeline.js';
+import { type InstanceSnapshot, withInstanceSnapshots } from '../snapshots/index.js';
 
 export interface ScanRequest {
   images?: string[];
@@ -44,18 +43,6 @@ export interface TargetResult {
   error?: ScanError;
   /** Snapshots created for it and whether they were deleted. */
   snapshots?: { created: string[]; deleted: string[]; failed: string[] };
-}
-
-function workerPool(maxThreads: number): Piscina {
-  return new Piscina({
-    filename: new URL('../../workers/scan.worker.ts', import.meta.url).href,
-    // Workers run the TypeScript sources through tsx, like the CLI (no build step); the loader is
-    // named by absolute URL so a scan started from any directory finds it.
-    execArgv: tsxExecArgv(),
-    minThreads: 1,
-    maxThreads: Math.max(1, maxThreads),
-    idleTimeout: 1000,
-  });
 }
 
 /** Merges the per-volume inventories of one instance into one. */
@@ -104,7 +91,7 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   const runId = req.runId ?? randomUUID();
   const aws = req.aws ?? {};
   const total = (req.images?.length ?? 0) + (req.snapshots?.length ?? 0) + (req.instances?.length ?? 0);
-  const pool = workerPool(Math.min(req.concurrency ?? 4, Math.max(1, total)));
+  const pool = new ScanPool({ threads: Math.min(req.concurrency ?? 4, Math.max(1, total)) });
   let accountId: string | undefined;
   if ((req.snapshots?.length ?? 0) + (req.instances?.length ?? 0) > 0) {
     try {
@@ -119,14 +106,8 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
     ...(accountId ? { accountId } : {}),
     ...(aws.region ? { region: aws.region } : {}),
   };
-  const runTask = async (task: ScanTask): Promise<Inventory> => {
-    const res = (await pool.run(
-      { ...task, details: req.details ?? false },
-      { signal: req.signal ?? null },
-    )) as ScanTaskResult;
-    if (!res.ok) throw deserializeError(res.error);
-    return res.inventory;
-  };
+  const runTask = (task: ScanTask): Promise<Inventory> =>
+    pool.scan({ ...task, details: req.details ?? false }, req.signal);
   const snapshotTarget = (snapshotId: string) => ({
     kind: 'snapshot' as const,
     snapshotId,
@@ -222,6 +203,6 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
     return await Promise.all(jobs);
   } finally {
     ec2?.destroy();
-    await pool.destroy();
+    await pool.close();
   }
 }

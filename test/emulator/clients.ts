@@ -1,6 +1,6 @@
 /** Real SDK clients pointed at an emulator (static credentials; no chain lookups, no IMDS). */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { createEc2Client, createStsClient } from '../../scheduler/aws.js';
+import { createEc2Client, createStsClient } from '../../engine/aws/clients.js';
 import { EMULATOR_CREDENTIALS } from './index.js';
 
 export function ec2For(endpoint: string, maxAttempts = 3): EC2Client {

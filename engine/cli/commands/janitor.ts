@@ -3,8 +3,8 @@
  * snapshots tagged snapscan:managed=true whose snapscan:expires-at has passed, and nothing else.
  */
 import { parseArgs } from 'node:util';
-import { createEc2Client } from '../../../scheduler/aws.js';
 import { runJanitor } from '../../../scheduler/janitor.js';
+import { createEc2Client } from '../../aws/clients.js';
 
 export const usage =
   'snapscan janitor [--dry-run] [--region REGION] [--endpoint URL] [--json]   delete expired snapscan snapshots';

@@ -1,27 +1,17 @@
 /**
- * snapscan scan: targets → inventories (worker threads) → matches → findings → output.
+ * snapscan scan: argument handling and rendering over engine/scan/scan-targets.ts (targets →
+ * inventories → findings → export run).
  */
-import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { MatchPool } from '../../../workers/pool.js';
 import { ScanError } from '../../errors.js';
-import { exportRun } from '../../export/index.js';
-import { LocalFolderSink } from '../../export/sink.js';
+import { openSink } from '../../export/open-sink.js';
 import type { Finding, Severity } from '../../findings/index.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import type { PackageKind } from '../../pipeline.js';
-import {
-  findingResource,
-  findingsFor,
-  LOCAL_ACCOUNT,
-  matchInventory,
-  matchInventoryPooled,
-  POOL_MIN_PACKAGES,
-} from '../../scan/findings.js';
-import { atOrAbove, renderJson, renderTable, type ScanReport } from '../../scan/render.js';
-import { runScans } from '../../scan/run.js';
+import { atOrAbove, renderJson, renderTable } from '../../scan/render.js';
+import { scanTargets } from '../../scan/scan-targets.js';
 import { TOOL } from '../../version.js';
-import { ageWarning, defaultDbPath, VulnStore } from '../../vulndb/index.js';
+import { defaultDbPath } from '../../vulndb/index.js';
 import { listOf, oneOf, parseCommandArgs, positiveInt } from '../args.js';
 import { rawImagePath } from '../image.js';
 import { makeProgress } from '../progress.js';
@@ -37,7 +27,8 @@ options:
   --instance ID          EC2 instance (all of its EBS volumes); repeatable
   --format FORMAT        table | json | inventory | cyclonedx (default: table on a terminal, json otherwise)
   --output FILE          write the output there instead of stdout
-  --out-dir DIR          also write the export run there: findings NDJSON + CSV, CycloneDX and SPDX SBOMs, manifest.json
+  --out-dir DIR|s3://B/P also write the export run there (S3: through the S3 sink, SSE): findings NDJSON + CSV,
+                         CycloneDX and SPDX SBOMs, manifest.json last
   --db FILE              vulnerability database (default ${defaultDbPath()})
   --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
   --exit-code N          exit with N when a finding at or above --severity remains (CI gating)
@@ -103,27 +94,19 @@ export async function run(argv: string[]): Promise<number> {
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;
 
-  // Open the store first: a missing database should fail before any snapshot is created.
-  let store: VulnStore | undefined;
-  if (needFindings) {
-    store = VulnStore.openReadOnly(values.db ?? defaultDbPath());
-    const warn = ageWarning(store, maxAge);
-    if (warn) process.stderr.write(`snapscan: warning: ${warn}\n`);
-  }
-
-  const progress = makeProgress({ quiet: values.quiet });
-  const runId = randomUUID();
-  const startedAt = new Date();
   const rawImages = await Promise.all(images.map((p) => rawImagePath(p)));
-  let results: Awaited<ReturnType<typeof runScans>>;
+  const out = values['out-dir']
+    ? openSink(values['out-dir'], { aws: values.region ? { region: values.region } : {} })
+    : undefined;
+  const progress = makeProgress({ quiet: values.quiet });
+  let scan: Awaited<ReturnType<typeof scanTargets>>;
   try {
-    results = await runScans({
-      images: rawImages,
+    scan = await scanTargets({
+      images: rawImages.map((path, i) => ({ path, label: images[i]! })),
       snapshots,
       instances,
       packages: kinds,
       details: values.details ?? false,
-      runId,
       concurrency: positiveInt('concurrency', values.concurrency, 4),
       ...(values['ebs-concurrency']
         ? { ebsConcurrency: positiveInt('ebs-concurrency', values['ebs-concurrency'], 64) }
@@ -132,63 +115,19 @@ export async function run(argv: string[]): Promise<number> {
         ...(values.region ? { region: values.region } : {}),
         ...(values.endpoint ? { endpoint: values.endpoint } : {}),
       },
+      ...(needFindings ? { db: values.db ?? defaultDbPath(), maxDbAgeDays: maxAge } : {}),
+      ...(out ? { sink: out.sink, exportPrefix: out.prefix } : {}),
+      onWarning: (w) => process.stderr.write(`snapscan: warning: ${w}\n`),
       onProgress: (m) => progress.update(m),
     });
   } finally {
     progress.done();
+    out?.close();
   }
-  // Name image results by what the user typed, not the cache path.
-  for (const r of results) {
-    const i = rawImages.indexOf(r.target);
-    if (i >= 0) {
-      r.target = images[i]!;
-      if (r.inventory) r.inventory.resource.id = images[i]!;
-    }
-  }
-
-  // Small inventories match in this thread; large ones are split across a pool of match workers,
-  // each with the store open read-only.
-  const totalPackages = results.reduce((n, r) => n + (r.inventory?.packages.length ?? 0), 0);
-  const pool =
-    store && totalPackages >= POOL_MIN_PACKAGES
-      ? new MatchPool({ kind: 'sqlite', path: store.info().path })
-      : undefined;
-  const reports: ScanReport[] = [];
-  try {
-    for (const r of results) {
-      const report: ScanReport = { target: r.target, findings: [], unmatched: 0 };
-      if (r.inventory) report.inventory = r.inventory;
-      if (r.snapshots) report.snapshots = r.snapshots;
-      if (r.error) report.error = { code: r.error.code, message: r.error.message };
-      if (store && r.inventory) {
-        const m = pool ? await matchInventoryPooled(r.inventory, pool) : matchInventory(r.inventory, store);
-        report.findings = findingsFor(r.inventory, m.matches, store, () => startedAt);
-        report.unmatched = m.skipped.length;
-      }
-      reports.push(report);
-    }
-  } finally {
-    await pool?.close();
-    store?.close();
-  }
-
-  if (values['out-dir']) {
-    const sink = new LocalFolderSink(values['out-dir']);
-    const manifest = await exportRun(
-      sink,
-      reports
-        .filter((r) => r.inventory)
-        .map((r) => ({
-          awsAccountId: r.inventory!.resource.accountId ?? LOCAL_ACCOUNT,
-          resource: findingResource(r.inventory!),
-          ...(r.inventory!.os ? { os: r.inventory!.os } : {}),
-          packages: r.inventory!.packages,
-          findings: r.findings,
-        })),
-      { runId, startedAt, tool: TOOL },
-    );
+  const { results, reports, runId, startedAt } = scan;
+  if (scan.manifest && out) {
     process.stderr.write(
-      `snapscan: wrote ${manifest.objects.length + 1} objects to ${sink.location} (run ${runId})\n`,
+      `snapscan: wrote ${scan.manifest.objects.length + 1} objects to ${out.sink.location} (run ${runId})\n`,
     );
   }
 

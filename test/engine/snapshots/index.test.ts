@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSnapshotSource } from '../../../readers/block/ebs/index.js';
 import {
   createInstanceSnapshots,
   snapshotInstance,
@@ -9,12 +8,13 @@ import {
   TAG_MANAGED,
   TAG_RUN,
   withInstanceSnapshots,
-} from '../../../scheduler/lifecycle/index.js';
+} from '../../../engine/snapshots/index.js';
+import { openSnapshotSource } from '../../../readers/block/ebs/index.js';
 import { EBS_TEST_OPTIONS, ec2For } from '../../emulator/clients.js';
 import { type Emulator, startEmulator } from '../../emulator/index.js';
 import { buildTestImage } from '../../emulator/test-image.js';
 
-describe('scheduler/lifecycle', () => {
+describe('engine/snapshots', () => {
   let emu: Emulator;
   let ec2: EC2Client;
   let instanceId: string;

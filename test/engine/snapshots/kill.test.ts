@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJanitor } from '../../scheduler/janitor.js';
-import { TAG_MANAGED } from '../../scheduler/lifecycle/index.js';
-import { ec2For } from '../emulator/clients.js';
-import { type Emulator, startEmulator } from '../emulator/index.js';
-import { EMULATOR_ENV, runCli } from '../emulator/run-cli.js';
-import { buildTestImage, REPO_ROOT } from '../emulator/test-image.js';
+import { TAG_MANAGED } from '../../../engine/snapshots/index.js';
+import { runJanitor } from '../../../scheduler/janitor.js';
+import { ec2For } from '../../emulator/clients.js';
+import { type Emulator, startEmulator } from '../../emulator/index.js';
+import { EMULATOR_ENV, runCli } from '../../emulator/run-cli.js';
+import { buildTestImage, REPO_ROOT } from '../../emulator/test-image.js';
 
-const SCRIPT = path.join(REPO_ROOT, 'test/scheduler/fixtures/hang-in-scan.ts');
+const SCRIPT = path.join(REPO_ROOT, 'test/engine/snapshots/fixtures/hang-in-scan.ts');
 
 /** Starts the child, resolves once it is scanning, then sends `signal`; resolves with its output. */
 function killMidScan(endpoint: string, instanceId: string, signal: NodeJS.Signals) {
@@ -45,7 +45,7 @@ function killMidScan(endpoint: string, instanceId: string, signal: NodeJS.Signal
   });
 }
 
-describe('scheduler/lifecycle (process killed mid-scan)', () => {
+describe('engine/snapshots (process killed mid-scan)', () => {
   let emu: Emulator;
   let ec2: EC2Client;
   let instanceId: string;

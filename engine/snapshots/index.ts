@@ -16,8 +16,8 @@ import {
   DescribeSnapshotsCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { AbortedError, ScanError } from '../../engine/errors.js';
 import { sleep } from '../../readers/block/ebs/retry.js';
+import { AbortedError, ScanError } from '../errors.js';
 import { managedTags } from './tags.js';
 
 export * from './tags.js';
