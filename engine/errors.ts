@@ -7,7 +7,8 @@
  *   │   ├── BadMagicError        probe: "this is not my format" (the only error a probe loop swallows)
  *   │   ├── TruncatedError       a structure runs past the end of its container
  *   │   ├── CorruptError         a field contradicts the spec or another field (expected vs actual)
- *   │   └── LimitExceededError   a count/length/depth exceeds a hard limit from engine/limits.ts
+ *   │   ├── LimitExceededError   a count/length/depth exceeds a hard limit from engine/limits.ts
+ *   │   └── ZipBombError         a compressed entry inflates past the ratio limit or its declared size
  *   ├── UnsupportedError         a real feature we do not implement (ext4 encryption, LVM raid…)
  *   ├── NotFoundError            path lookups (ENOENT-like)
  *   ├── SourceError              the block source failed (I/O, EBS API)
@@ -23,6 +24,7 @@ export type ErrorCode =
   | 'truncated'
   | 'corrupt'
   | 'limit-exceeded'
+  | 'zip-bomb'
   | 'unsupported'
   | 'not-found'
   | 'not-a-directory'
@@ -103,6 +105,20 @@ export class LimitExceededError extends FormatError {
     this.limit = limit;
     this.value = value;
     this.max = max;
+  }
+}
+
+/**
+ * A compressed archive entry whose declared or actual inflated size exceeds its compressed size by
+ * more than the ratio limit, or inflates past the size its header declares: a decompression bomb.
+ */
+export class ZipBombError extends FormatError {
+  readonly compressedBytes: number;
+  readonly inflatedBytes: number;
+  constructor(loc: FormatLocation, compressedBytes: number, inflatedBytes: number, detail: string) {
+    super('zip-bomb', loc, `${compressedBytes} compressed bytes ${detail}`);
+    this.compressedBytes = compressedBytes;
+    this.inflatedBytes = inflatedBytes;
   }
 }
 

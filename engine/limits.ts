@@ -67,6 +67,33 @@ export const DEFAULT_LIMITS = {
   MAX_DIR_BYTES: 256 * MiB,
   /** Bytes one InodeStore.readData call may return (it allocates the result). */
   MAX_READ_DATA_BYTES: 1 * GiB,
+  /** Zip central directory entries (a Spring Boot fat jar has ~10-30k; big EARs ~100k). */
+  MAX_ZIP_ENTRIES: 500_000,
+  /** Bytes of one zip central directory (46 B + name + extra + comment per entry). */
+  MAX_ZIP_CENTRAL_DIR_BYTES: 64 * MiB,
+  /**
+   * Declared or actual inflated/compressed ratio of one zip entry above which it is a zip bomb.
+   * Deflate's best case is ~1032:1; real text and class files stay under ~20:1, jars ~1:1.
+   */
+  MAX_ZIP_COMPRESSION_RATIO: 200,
+  /** Entries smaller than this are not ratio-checked (a 1 KiB run of spaces is no bomb). */
+  ZIP_RATIO_CHECK_MIN_BYTES: 1 * MiB,
+  /** Bytes one inflated zip entry may have (a nested jar held in memory). */
+  MAX_ZIP_ENTRY_BYTES: 128 * MiB,
+  /** Inflated bytes per top-level archive, nested archives included. */
+  MAX_ZIP_INFLATED_BYTES: 512 * MiB,
+  /** Archives inside archives (app.ear!/x.war!/WEB-INF/lib/y.jar is 2 below the file). */
+  MAX_JAR_NESTING_DEPTH: 4,
+  /** Archives opened per top-level file, nested ones included (a WAR's WEB-INF/lib holds hundreds). */
+  MAX_JARS_PER_FILE: 10_000,
+  /** Sections in one ELF/PE/Mach-O table. */
+  MAX_EXEC_SECTIONS: 65_535,
+  /** Bytes of the section-name string table read to find a section. */
+  MAX_EXEC_STRTAB_BYTES: 4 * MiB,
+  /** Go build info (version + module list): Kubernetes' is ~50 KiB. */
+  MAX_GO_BUILDINFO_BYTES: 4 * MiB,
+  /** cargo-auditable .dep-v0, compressed and inflated (auditable-extract's own default is 8 MiB). */
+  MAX_CARGO_AUDIT_BYTES: 8 * MiB,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
