@@ -8,6 +8,7 @@ import type { SerializedError } from '../engine/errors.js';
 import type { Limits } from '../engine/limits.js';
 import type { OsInfo } from '../engine/model/os.js';
 import type { Package } from '../engine/model/package.js';
+import type { PackageTypeInfo } from '../engine/model/package-type.js';
 import type { FileSystem, FileType } from './fs/types.js';
 
 export type CatalogerKind = 'os' | 'lang';
@@ -47,4 +48,19 @@ export interface Cataloger {
   /** Largest file it accepts (defaults to MAX_PKGDB_BYTES). */
   readonly maxBytes?: number;
   catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult>;
+}
+
+/**
+ * One package type's folder (`readers/pkgdb/dpkg`, `readers/lang/pypi`): its metadata, the type's
+ * own knowledge (purl, advisory namespace, comparator, package manager) and its catalogers. A new
+ * type is its folder plus one line in readers/catalogers.ts.
+ */
+export interface PackageModule {
+  /** `pkgdb/dpkg`, `lang/pypi`: ends with the folder name. */
+  readonly id: string;
+  readonly displayName: string;
+  readonly specUrls: readonly string[];
+  readonly version: number;
+  readonly packageType: PackageTypeInfo;
+  readonly catalogers: readonly Cataloger[];
 }

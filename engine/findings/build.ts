@@ -10,6 +10,7 @@
  * come from the injected clock, lists are sorted, and `sortFindings` gives one total order.
  */
 import { createHash } from 'node:crypto';
+import { packageTypeOf } from '../../readers/catalogers.js';
 import type { Advisory, AffectedPackage } from '../model/advisory.js';
 import type { Match } from '../model/match.js';
 import type { Package } from '../model/package.js';
@@ -80,40 +81,11 @@ function sourceUrl(a: Advisory): string | undefined {
   return a.references[0];
 }
 
-const PACKAGE_MANAGERS: Record<string, string> = {
-  deb: 'OS',
-  rpm: 'OS',
-  apk: 'OS',
-  npm: 'NODEPKG',
-  pypi: 'PYTHONPKG',
-  maven: 'JAR',
-  golang: 'GOBINARY',
-  gem: 'GEMSPEC',
-  cargo: 'CARGO',
-  nuget: 'NUGET',
-  generic: 'OS',
-};
-
+/** The upgrade command the package's type gives, else a plain sentence. */
 function remediationCommand(p: Package, fixed: string | undefined): string | undefined {
   if (!fixed) return undefined;
-  switch (p.type) {
-    case 'deb':
-      return `apt-get install --only-upgrade ${p.name}`;
-    case 'rpm':
-      return `yum update ${p.name}`;
-    case 'apk':
-      return `apk upgrade ${p.name}`;
-    case 'npm':
-      return `npm install ${p.name}@${fixed}`;
-    case 'pypi':
-      return `pip install --upgrade "${p.name}>=${fixed}"`;
-    case 'gem':
-      return `gem update ${p.name}`;
-    case 'golang':
-      return `go get ${p.name}@v${fixed.replace(/^v/, '')}`;
-    default:
-      return `Upgrade ${p.name} to ${fixed}`;
-  }
+  const type = packageTypeOf(p);
+  return type?.remediation ? type.remediation(p, fixed) : `Upgrade ${p.name} to ${fixed}`;
 }
 
 /** Package identity for the finding id: stays the same across version changes of that package. */
@@ -252,7 +224,8 @@ function toVulnerablePackage(m: Match): VulnerablePackage {
     name: p.name,
     version: p.upstreamVersion ?? p.version,
     epoch: p.epoch ?? 0,
-    packageManager: PACKAGE_MANAGERS[p.type] ?? 'OS',
+    // Matched packages always have a registered type (the matcher skips the others).
+    packageManager: packageTypeOf(p)?.packageManager ?? 'OS',
     fixedInVersion: m.fixedVersion ?? 'NotAvailable',
     purl: p.purl,
   };

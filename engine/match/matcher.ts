@@ -15,10 +15,13 @@
  * - unknown ecosystem, unparsable installed or event version → `status: unknown` with the reason;
  *   never dropped, never "not affected", never a string comparison.
  *
- * Version compared: deb advisories keyed by source package compare the source version when the
- * inventory knows it (Debian tracker fixed versions are source versions); rpm compares
- * `epoch:version-release` with a missing epoch = 0.
+ * Version compared and comparator: the package's type decides (engine/model/package-type.ts): deb
+ * advisories keyed by source package compare the source version when the inventory knows it
+ * (Debian tracker fixed versions are source versions); rpm compares `epoch:version-release` with a
+ * missing epoch = 0; a type without a comparator makes every candidate advisory `unknown`.
  */
+
+import { packageTypeOf } from '../../readers/catalogers.js';
 import { ScanError } from '../errors.js';
 import type {
   Advisory,
@@ -30,7 +33,8 @@ import type {
 import type { Match } from '../model/match.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package } from '../model/package.js';
-import { comparatorFor, ecosystemBase, ecosystemSchemes, semverComparatorFor } from '../versioning/api.js';
+import type { PackageTypeInfo } from '../model/package-type.js';
+import { comparatorFor, getVersioning, semverComparatorFor } from '../versioning/api.js';
 import type { Comparator } from '../versioning/types.js';
 import { type LookupKey, lookupKeys, namesAreSource } from './namespace.js';
 
@@ -57,16 +61,10 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The version string of `pkg` to compare with advisories of this scheme. */
-export function installedVersion(pkg: Package, scheme: string | undefined, bySource: boolean): string {
-  if (scheme === 'deb') return bySource && pkg.sourceVersion ? pkg.sourceVersion : pkg.version;
-  if (scheme === 'rpm') {
-    if (pkg.upstreamVersion && pkg.release) return `${pkg.epoch ?? 0}:${pkg.upstreamVersion}-${pkg.release}`;
-    // readers/pkgdb/rpm writes `epoch:` into version when the epoch is non-zero.
-    if (/^\d+:/.test(pkg.version)) return pkg.version;
-    return `${pkg.epoch ?? 0}:${pkg.version}`;
-  }
-  return pkg.version;
+/** The version string of `pkg` to compare with advisories (its type decides: dpkg source version, rpm EVR). */
+export function installedVersion(pkg: Package, bySource: boolean): string {
+  const type = packageTypeOf(pkg);
+  return type?.installedVersion ? type.installedVersion(pkg, bySource) : pkg.version;
 }
 
 function eventVersion(e: RangeEvent): { kind: keyof RangeEvent; version: string } | undefined {
@@ -178,6 +176,30 @@ function precheck(
   } catch (err) {
     return { status: 'unknown', reason: errorText(err) };
   }
+  return checkInstalled(cmp, installed);
+}
+
+/** The package type's own comparator (engine/versioning id), with `installed` known to parse. */
+function precheckType(
+  type: PackageTypeInfo,
+  installed: string,
+): { cmp: Comparator } | Extract<Outcome, { status: 'unknown' }> {
+  if (type.versionScheme === undefined) {
+    return { status: 'unknown', reason: `no version comparator for ${type.id} packages` };
+  }
+  let cmp: Comparator;
+  try {
+    cmp = getVersioning(type.versionScheme).comparator;
+  } catch (err) {
+    return { status: 'unknown', reason: errorText(err) };
+  }
+  return checkInstalled(cmp, installed);
+}
+
+function checkInstalled(
+  cmp: Comparator,
+  installed: string,
+): { cmp: Comparator } | Extract<Outcome, { status: 'unknown' }> {
   try {
     cmp.compare(installed, installed);
   } catch (err) {
@@ -293,15 +315,16 @@ interface Hit {
   advisory: Advisory;
   affected: AffectedPackage;
   ecosystem: string;
-  scheme: string | undefined;
+  /** The package type's comparator (absent when the outcome is unknown for want of one). */
+  cmp: Comparator | undefined;
   outcome: Exclude<Outcome, { status: 'not-affected' }>;
 }
 
 function lowestFixed(hits: Hit[]): string | undefined {
   let best: { fixed: string; cmp: Comparator } | undefined;
   for (const h of hits) {
-    if (h.outcome.status !== 'affected' || h.outcome.fixed === undefined) continue;
-    const cmp = comparatorFor(h.ecosystem);
+    if (h.outcome.status !== 'affected' || h.outcome.fixed === undefined || !h.cmp) continue;
+    const cmp = h.cmp;
     try {
       if (!best || cmp.compare(h.outcome.fixed, best.fixed) < 0) best = { fixed: h.outcome.fixed, cmp };
     } catch {
@@ -322,12 +345,14 @@ export function matchDetailed(
   const skipped: SkippedPackage[] = [];
   let lookups = 0;
   for (const pkg of packages) {
-    const keys = lookupKeys(pkg, os);
-    if (keys.length === 0) {
+    const type = packageTypeOf(pkg);
+    const keys = type ? lookupKeys(pkg, os) : [];
+    if (!type || keys.length === 0) {
       skipped.push({
         package: pkg,
-        reason:
-          os || !['deb', 'rpm', 'apk'].includes(pkg.type)
+        reason: !type
+          ? `no registered package type ${pkg.type}`
+          : os || type.advisories.from !== 'distro'
             ? `no advisory namespace for ${pkg.type} package on ${os ? `${os.family} ${os.versionId ?? os.name}` : 'unknown OS'}`
             : `no OS identified: ${pkg.type} packages are matched only against their distro's advisories`,
       });
@@ -336,7 +361,6 @@ export function matchDetailed(
     const hits: Hit[] = [];
     for (const key of keys) {
       lookups++;
-      const scheme = ecosystemSchemes.get(ecosystemBase(key.ecosystem));
       const defaultSource = namesAreSource(key.ecosystem);
       // Per key: at most two installed versions (binary, source), each checked once.
       const checked = new Map<string, ReturnType<typeof precheck>>();
@@ -345,15 +369,21 @@ export function matchDetailed(
         if (!appliesTo(affected, key)) continue;
         // Entries keyed by source package carry source versions (Debian tracker, DSA/DLA).
         const bySource = affected.nameIsSource ?? defaultSource;
-        const installed = installedVersion(pkg, scheme, bySource);
+        const installed = type.installedVersion ? type.installedVersion(pkg, bySource) : pkg.version;
         let pre = checked.get(installed);
         if (!pre) {
-          pre = precheck(key.ecosystem, installed);
+          pre = precheckType(type, installed);
           checked.set(installed, pre);
         }
         const outcome = 'status' in pre ? pre : evaluateChecked(affected, key.ecosystem, installed, pre.cmp);
         if (outcome.status === 'not-affected') continue;
-        hits.push({ advisory, affected, ecosystem: key.ecosystem, scheme, outcome });
+        hits.push({
+          advisory,
+          affected,
+          ecosystem: key.ecosystem,
+          cmp: 'status' in pre ? undefined : pre.cmp,
+          outcome,
+        });
       }
     }
     if (hits.length === 0) continue;

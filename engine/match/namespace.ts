@@ -6,7 +6,9 @@
  * findings. Language packages use their OSV ecosystem.
  *
  * Ecosystem strings follow https://ossf.github.io/osv-schema/#affectedpackage-field and the
- * osv.dev exports (see ../shared/vulndata/osv):
+ * osv.dev exports (see ../shared/vulndata/osv). Which of the two applies, and the language
+ * ecosystem and advisory name, come from the package's type (readers/catalogers.ts PACKAGE_MODULES):
+
  *   Debian 12            → Debian:12                      (names are source packages)
  *   Ubuntu 22.04 (LTS)   → Ubuntu:22.04:LTS, Ubuntu:Pro:22.04:LTS (ESM fixes live under Pro)
  *   Ubuntu 25.10         → Ubuntu:25.10
@@ -18,32 +20,14 @@
  *   Amazon Linux 2       → Amazon Linux:2 (not an OSV ecosystem: the string engine/vulndb's ALAS
  *                          ingest writes, `amazonEcosystem()` in engine/vulndb/ingest/alas.ts)
  */
-import { PackageURL } from 'packageurl-js';
+import { packageTypeOf } from '../../readers/catalogers.js';
 import { DEBIAN_CODENAMES } from '../model/debian-releases.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package } from '../model/package.js';
+import { osvEcosystem } from '../model/package-type.js';
 
 /** Must equal engine/vulndb/ingest/alas.ts amazonEcosystem(): a test checks they agree. */
 export const AMAZON_LINUX_ECOSYSTEM_PREFIX = 'Amazon Linux';
-
-/** Language package types → OSV ecosystem. */
-export const LANGUAGE_ECOSYSTEMS: Readonly<Record<string, string>> = {
-  npm: 'npm',
-  pypi: 'PyPI',
-  maven: 'Maven',
-  golang: 'Go',
-  gem: 'RubyGems',
-  cargo: 'crates.io',
-  nuget: 'NuGet',
-  // purl types a `generic` package may carry (no comparator for some: their findings are `unknown`)
-  composer: 'Packagist',
-  swift: 'SwiftURL',
-  pub: 'Pub',
-  hex: 'Hex',
-};
-
-/** Package types whose advisories come from the OS distro. */
-export const OS_PACKAGE_TYPES: ReadonlySet<string> = new Set(['deb', 'rpm', 'apk']);
 
 /** Ecosystem bases whose advisory package names are source packages unless an entry says otherwise. */
 const SOURCE_NAMED: ReadonlySet<string> = new Set(['Debian', 'Ubuntu', 'Alpine', 'Wolfi', 'Chainguard']);
@@ -132,32 +116,10 @@ export function osEcosystems(os: OsInfo | undefined): string[] {
   }
 }
 
-/** Ecosystem for a language package: from its type, or from its purl when the type is generic. */
+/** The OSV ecosystem of a language package (from its registered type); undefined for OS and unknown types. */
 export function languageEcosystem(pkg: Package): string | undefined {
-  const byType = LANGUAGE_ECOSYSTEMS[pkg.type];
-  if (byType) return byType;
-  const purlType = /^pkg:([a-z0-9.+-]+)\//i.exec(pkg.purl)?.[1]?.toLowerCase();
-  return purlType ? LANGUAGE_ECOSYSTEMS[purlType] : undefined;
-}
-
-/**
- * The name advisories use for a language package. OSV Maven names are `groupId:artifactId` and Go
- * names are module paths; catalogers may give the bare artifact or last path element, so the purl
- * (namespace + name) decides when the name alone is not qualified.
- */
-export function languageName(pkg: Package, ecosystem: string): string {
-  if (ecosystem !== 'Maven' && ecosystem !== 'Go' && ecosystem !== 'npm') return pkg.name;
-  if (ecosystem === 'Maven' && pkg.name.includes(':')) return pkg.name;
-  if (ecosystem === 'Go' && pkg.name.includes('/')) return pkg.name;
-  if (ecosystem === 'npm' && (pkg.name.startsWith('@') || !pkg.purl.includes('%40'))) return pkg.name;
-  try {
-    const purl = PackageURL.fromString(pkg.purl);
-    if (!purl.namespace) return pkg.name;
-    if (ecosystem === 'Maven') return `${purl.namespace}:${purl.name}`;
-    return `${purl.namespace}/${purl.name}`;
-  } catch {
-    return pkg.name;
-  }
+  const t = packageTypeOf(pkg);
+  return t ? osvEcosystem(t) : undefined;
 }
 
 export interface LookupKey {
@@ -169,9 +131,15 @@ export interface LookupKey {
   isBinary: boolean;
 }
 
-/** Every (ecosystem, name) to ask the store about for one package; [] when nothing applies. */
+/**
+ * Every (ecosystem, name) to ask the store about for one package; [] when nothing applies. The
+ * package's type says where its advisories live: the distro's feed (looked up by source and binary
+ * name) or one OSV ecosystem (under the name the type's advisories use).
+ */
 export function lookupKeys(pkg: Package, os: OsInfo | undefined): LookupKey[] {
-  if (OS_PACKAGE_TYPES.has(pkg.type)) {
+  const type = packageTypeOf(pkg);
+  if (!type) return [];
+  if (type.advisories.from === 'distro') {
     const keys: LookupKey[] = [];
     const source = pkg.sourceName || pkg.name;
     for (const ecosystem of osEcosystems(os)) {
@@ -184,7 +152,6 @@ export function lookupKeys(pkg: Package, os: OsInfo | undefined): LookupKey[] {
     }
     return keys;
   }
-  const ecosystem = languageEcosystem(pkg);
-  if (!ecosystem) return [];
-  return [{ ecosystem, name: languageName(pkg, ecosystem), isSource: true, isBinary: true }];
+  const name = type.advisoryName ? type.advisoryName(pkg) : pkg.name;
+  return [{ ecosystem: type.advisories.ecosystem, name, isSource: true, isBinary: true }];
 }

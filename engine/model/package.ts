@@ -1,18 +1,11 @@
 /** Plain data, no I/O: what a cataloger reports. */
 
-/** purl types used as ecosystem ids for OS packages; language ecosystems use their purl type too. */
-export type PackageType =
-  | 'deb'
-  | 'rpm'
-  | 'apk'
-  | 'npm'
-  | 'pypi'
-  | 'maven'
-  | 'golang'
-  | 'gem'
-  | 'cargo'
-  | 'nuget'
-  | 'generic';
+/**
+ * A registered package type id: the purl type (`deb`, `rpm`, `apk`, `pypi`, `npm`…), listed in
+ * readers/catalogers.ts PACKAGE_MODULES; `generic` for a package whose type its purl names. A plain
+ * string so that a new type touches only its own folder and the registry line.
+ */
+export type PackageType = string;
 
 export interface PackageLocation {
   /** Absolute path inside the filesystem of the file the package was read from. */

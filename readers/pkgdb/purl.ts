@@ -9,7 +9,7 @@
  * `<ID>-<VERSION_ID>`. Qualifiers come out sorted by key with empty values dropped (packageurl-js
  * does both), so the string is canonical and can key caches and goldens.
  */
-import { PackageURL } from 'packageurl-js';
+
 import type { OsInfo } from '../../engine/model/os.js';
 
 /** `debian-12`, `ubuntu-22.04`, `alpine-3.19.1`, `amzn-2023`; undefined when the OS is unknown. */
@@ -22,23 +22,4 @@ export function distroQualifier(os: OsInfo | undefined): string | undefined {
 /** purl namespace: the os-release ID, lower-cased, else the ecosystem's default distro. */
 export function purlNamespace(os: OsInfo | undefined, fallback: string): string {
   return os?.id ? os.id.toLowerCase() : fallback;
-}
-
-export function osPackagePurl(opts: {
-  type: 'deb' | 'rpm' | 'apk';
-  namespace: string;
-  name: string;
-  version?: string;
-  qualifiers?: Record<string, string | undefined>;
-}): string {
-  const q: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.qualifiers ?? {})) if (v) q[k] = v;
-  return new PackageURL(
-    opts.type,
-    opts.namespace,
-    opts.name,
-    opts.version || undefined,
-    Object.keys(q).length > 0 ? q : undefined,
-    undefined,
-  ).toString();
 }

@@ -7,10 +7,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { versionings } from '../../engine/versioning/api.js';
-import { ALL_CATALOGERS } from '../../readers/catalogers.js';
+import { ALL_CATALOGERS, PACKAGE_MODULES } from '../../readers/catalogers.js';
 import { FS_FORMATS } from '../../readers/fs/formats.js';
 import { formats as partitionFormats } from '../../readers/partition/probe.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+
+function moduleFolders(layer: string): string[] {
+  return PACKAGE_MODULES.filter((m) => m.id.startsWith(`${layer}/`)).map((m) => m.id.slice(layer.length + 1));
+}
 
 function folders(dir: string): string[] {
   return readdirSync(join(REPO_ROOT, dir))
@@ -21,10 +25,9 @@ function folders(dir: string): string[] {
 const layers = [
   { dir: 'readers/fs', registered: () => FS_FORMATS.map((f) => f.id) },
   { dir: 'readers/partition', registered: () => partitionFormats.map((s) => s.id) },
-  {
-    dir: 'readers/pkgdb', // A folder may hold several catalogers (rpm: the database and the distroless manifest).
-    registered: () => [...new Set(ALL_CATALOGERS.map((c) => c.id.split('/')[1]!.split('-')[0]!))],
-  },
+  // One module per package type; a folder may hold several catalogers (rpm: database and manifest).
+  { dir: 'readers/pkgdb', registered: () => moduleFolders('pkgdb') },
+  { dir: 'readers/lang', registered: () => moduleFolders('lang') },
   { dir: 'engine/versioning', registered: () => [...versionings.keys()] },
 ];
 

@@ -32,7 +32,7 @@ options:
   --db FILE              vulnerability database (default ${defaultDbPath()})
   --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
   --exit-code N          exit with N when a finding at or above --severity remains (CI gating)
-  --packages KINDS       os,lang (default: every kind snapscan knows)
+  --packages KINDS       os (language packages: not available yet)
   --concurrency N        targets scanned at once (default 4)
   --ebs-concurrency N    EBS requests in flight per snapshot (default 64)
   --region REGION        AWS region (default: the standard chain)
@@ -89,7 +89,8 @@ export async function run(argv: string[]): Promise<number> {
   );
   const minSeverity = oneOf('severity', values.severity, LEVELS, 'untriaged').toUpperCase() as Severity;
   const exitCode = values['exit-code'] === undefined ? 0 : positiveInt('exit-code', values['exit-code'], 1);
-  const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
+  // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
+  const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
   const maxAge = positiveInt('max-db-age-days', values['max-db-age-days'], 7);
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;

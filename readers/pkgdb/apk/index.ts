@@ -13,8 +13,9 @@ import { checkAborted, serializeError } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
-import { distroQualifier, osPackagePurl, purlNamespace } from '../purl.js';
+import { distroQualifier, purlNamespace } from '../purl.js';
 import { type ApkEntry, parseApkInstalled } from './installed.js';
+import { apkType } from './type.js';
 
 export { type ApkEntry, type ApkFileRecord, digestOf, parseApkInstalled } from './installed.js';
 
@@ -124,13 +125,12 @@ async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogR
     if (digest) metadata.digest = digest;
     const pkg: Package = {
       foundBy: id,
-      type: 'apk',
+      type: apkType.id,
       name: e.package,
       version: e.version,
       sourceName: e.originPackage ?? e.package,
       sourceVersion: e.version,
-      purl: osPackagePurl({
-        type: 'apk',
+      purl: apkType.purl({
         namespace,
         name: e.package,
         version: e.version,
@@ -168,3 +168,6 @@ export const apkCataloger: Cataloger = {
   wants: (path, stat) => stat.type === 'file' && (path === PRIMARY || path === MERGED_USR),
   catalog,
 };
+
+export { apkType as packageType } from './type.js';
+export const catalogers: readonly Cataloger[] = [apkCataloger];

@@ -20,10 +20,11 @@ import { checkAborted, ScanError, type SerializedError, serializeError } from '.
 import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
-import { distroQualifier, osPackagePurl, purlNamespace } from '../purl.js';
+import { distroQualifier, purlNamespace } from '../purl.js';
 import { parseDeb822 } from './deb822.js';
 import { parseCopyrightLicenses, parseInfoConffiles, parseMd5sums } from './info-files.js';
 import { type DpkgEntry, parseDpkgStatus } from './status.js';
+import { debType } from './type.js';
 import { splitDebVersion } from './version.js';
 
 export { parseDeb822, type Stanza } from './deb822.js';
@@ -254,13 +255,12 @@ function toPackage(
   if (x.digest) metadata.digest = x.digest;
   const pkg: Package = {
     foundBy: id,
-    type: 'deb',
+    type: debType.id,
     name: e.package,
     version: e.version,
     sourceName: e.source ?? e.package,
     sourceVersion: e.sourceVersion ?? e.version,
-    purl: osPackagePurl({
-      type: 'deb',
+    purl: debType.purl({
       namespace: x.namespace,
       name: e.package,
       version: e.version,
@@ -332,3 +332,6 @@ export function createDpkgCataloger(options: DpkgCatalogerOptions = {}): Catalog
 
 /** The default: everything read (installed files, licenses, digests). */
 export const dpkgCataloger: Cataloger = createDpkgCataloger();
+
+export { debType as packageType } from './type.js';
+export const catalogers: readonly Cataloger[] = [dpkgCataloger];

@@ -19,13 +19,14 @@ import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
 import { probeBdb, readBdbRpmdb } from './bdb.js';
+import { rpmManifestCataloger } from './manifest.js';
 import { probeNdb, readNdbRpmdb } from './ndb.js';
 import { rpmRecordToPackage } from './package.js';
 import { decodeRpmPackage } from './record.js';
 import { probeSqlite, readSqliteRpmdb } from './sqlite.js';
 import type { RpmDbRead } from './types.js';
 
-export { rpmManifestCataloger } from './manifest.js';
+export { rpmManifestCataloger };
 
 export const id = 'pkgdb/rpm';
 export const displayName = 'rpm database (sqlite, Berkeley DB hash, ndb)';
@@ -133,3 +134,6 @@ export const rpmCataloger: Cataloger = {
   maxBytes: DEFAULT_LIMITS.MAX_RPMDB_BYTES,
   catalog: catalogRpmDb,
 };
+
+export { rpmType as packageType } from './type.js';
+export const catalogers: readonly Cataloger[] = [rpmCataloger, rpmManifestCataloger];

@@ -11,6 +11,7 @@ import { CorruptError, checkAborted, LimitExceededError, serializeError } from '
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
 import { evr, parseSourceRpm, rpmPurl } from './package.js';
+import { rpmType } from './type.js';
 
 export const MANIFEST_FORMAT = 'rpm/manifest';
 
@@ -126,7 +127,7 @@ export function manifestEntryToPackage(
 ): Package {
   const pkg: Package = {
     foundBy: rpmManifestCataloger.id,
-    type: 'rpm',
+    type: rpmType.id,
     name: e.name,
     version: evr(e.epoch, e.version, e.release),
     upstreamVersion: e.version,

@@ -5,10 +5,11 @@
  * The namespace is the distro vendor: from the OS the filesystem runs when known, else guessed
  * from the package's VENDOR tag; without either it is left out rather than guessed wrong.
  */
-import { PackageURL } from 'packageurl-js';
+
 import type { OsInfo } from '../../../engine/model/os.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { RpmPackageRecord } from './record.js';
+import { rpmType } from './type.js';
 
 /** os-release ID → purl namespace. */
 const OS_NAMESPACE: Readonly<Record<string, string>> = {
@@ -92,7 +93,7 @@ export function rpmPurl(
   const distro = rpmDistro(os);
   if (distro) q.distro = distro;
   const version = p.release ? `${p.version}-${p.release}` : p.version;
-  return new PackageURL('rpm', rpmNamespace(os, vendor), p.name, version, q, undefined).toString();
+  return rpmType.purl({ namespace: rpmNamespace(os, vendor), name: p.name, version, qualifiers: q });
 }
 
 export interface ToPackageOptions {
@@ -104,7 +105,7 @@ export interface ToPackageOptions {
 export function rpmRecordToPackage(r: RpmPackageRecord, o: ToPackageOptions): Package {
   const pkg: Package = {
     foundBy: o.foundBy,
-    type: 'rpm',
+    type: rpmType.id,
     name: r.name,
     version: evr(r.epoch, r.version, r.release),
     upstreamVersion: r.version,

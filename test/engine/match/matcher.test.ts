@@ -416,7 +416,7 @@ describe('engine/match/matcher', () => {
       const out = match([p], undefined, lookup);
       expect(out).toHaveLength(1);
       expect(out[0]!.status).toBe('unknown');
-      expect(out[0]!.reason).toContain('unknown-ecosystem');
+      expect(out[0]!.reason).toContain('no version comparator for composer');
     });
     it('a GIT-only entry cannot be evaluated', () => {
       const lookup = db(
@@ -532,7 +532,7 @@ describe('engine/match/matcher', () => {
     { p: pkg('rpm', 'a', '3:1.0-1', { epoch: 3 }), want: '3:1.0-1' },
     { p: pkg('rpm', 'a', '3:1.0-1', { epoch: 3, upstreamVersion: '1.0', release: '1' }), want: '3:1.0-1' },
   ])('installedVersion rpm $p.version → $want', ({ p, want }) => {
-    expect(installedVersion(p, 'rpm', false)).toBe(want);
+    expect(installedVersion(p, false)).toBe(want);
   });
 });
 

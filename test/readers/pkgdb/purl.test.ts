@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OsInfo } from '../../../engine/model/os.js';
-import { distroQualifier, osPackagePurl, purlNamespace } from '../../../readers/pkgdb/purl.js';
+import { PACKAGE_TYPES } from '../../../readers/catalogers.js';
+import { distroQualifier, purlNamespace } from '../../../readers/pkgdb/purl.js';
 
 const os = (o: Partial<OsInfo>): OsInfo => ({
   family: 'x',
@@ -54,6 +55,7 @@ describe('readers/pkgdb/purl.ts', () => {
       want: 'pkg:deb/debian/no-version',
     },
   ])('$want', ({ args, q, want }) => {
-    expect(osPackagePurl({ ...args, qualifiers: q })).toBe(want);
+    const { type, ...parts } = args;
+    expect(PACKAGE_TYPES.get(type)!.purl({ ...parts, qualifiers: q })).toBe(want);
   });
 });
