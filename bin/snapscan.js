@@ -12,6 +12,7 @@ main(process.argv.slice(2)).then(
   (err) => {
     process.stderr.write(`snapscan: ${err?.message ?? String(err)}\n`);
     if (process.env.SNAPSCAN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
-    process.exitCode = 1;
+    // Usage errors (bad option, missing argument) exit 2, every other error 1 (engine/cli/exit-codes.ts).
+    process.exitCode = err?.code === 'invalid-argument' ? 2 : 1;
   },
 );

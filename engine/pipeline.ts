@@ -12,14 +12,15 @@ import { runOsCatalogers } from '../readers/dispatch.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { detectOs } from '../readers/os/index.js';
-import { allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
+import { allErrors, allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
 import type { Partition } from '../readers/partition/types.js';
 import { checkAborted, ScanError, serializeError } from './errors.js';
+import { overallStatus, reasonFromIssue, stateOf, volumeKind } from './inventory/outcome.js';
 import type { Inventory, ResourceRef, VolumeReport } from './inventory/types.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory/types.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { Package } from './model/package.js';
-import type { ScanIssue } from './model/scan-status.js';
+import type { OutcomeReason, ScanIssue } from './model/scan-status.js';
 import { TOOL } from './version.js';
 
 export type PackageKind = 'os' | 'lang';
@@ -72,10 +73,11 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   const issues: ScanIssue[] = [];
   const volumes: VolumeReport[] = [];
   const packages: Package[] = [];
-  let failed = false;
 
   progress('reading partition table');
   let parts: Partition[] = [];
+  const diskReasons: OutcomeReason[] = [];
+  let tableFailed = false;
   try {
     const table = await readPartitions(source, { signal: opts.signal, limits });
     parts = listVolumes(table);
@@ -86,12 +88,25 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
         error: { name: 'Warning', code: 'warning', message: w },
       });
     }
+    // Dropped entries and unreadable LVM metadata: volumes may be missing.
+    for (const e of allErrors(table)) {
+      const issue: ScanIssue = {
+        stage: 'partition',
+        location: `${source.id}: ${e.where}`,
+        error: serializeError(e.error),
+      };
+      issues.push(issue);
+      diskReasons.push(reasonFromIssue(issue));
+    }
   } catch (err) {
     if (err instanceof ScanError && err.code === 'aborted') throw err;
-    failed = true;
-    issues.push({ stage: 'partition', location: source.id, error: serializeError(err) });
+    tableFailed = true;
+    const issue: ScanIssue = { stage: 'partition', location: source.id, error: serializeError(err) };
+    issues.push(issue);
+    diskReasons.push(reasonFromIssue(issue));
   }
 
+  const osCatalogersRun = catalogers.some((c) => c.kind === 'os' && c.paths);
   for (const part of parts) {
     checkAborted(opts.signal);
     const vid = volumeId(part);
@@ -108,19 +123,42 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
         ...(part.uuid !== undefined ? { uuid: part.uuid } : {}),
       },
       packageCount: 0,
+      status: { state: 'complete', reasons: [] },
     };
     volumes.push(report);
+    const volumeReasons = report.status.reasons;
+    const issueHere = (issue: ScanIssue) => {
+      issues.push(issue);
+      volumeReasons.push(reasonFromIssue(issue, vid));
+    };
     progress(`probing ${vid}`);
     let fs: PathFileSystem;
     try {
       const format = await probeFileSystem(part.source);
-      if (!format) continue;
+      if (!format) {
+        const kind = volumeKind(report.partition);
+        if (kind !== 'no-filesystem-expected') {
+          report.status.state = 'failed';
+          volumeReasons.push({
+            code: kind === 'linux-data' ? 'filesystem-unreadable' : 'unsupported-filesystem',
+            volume: vid,
+            structure: `${part.scheme} partition ${part.number} (type ${part.type})`,
+            offset: `0x${part.start.toString(16)}`,
+            message:
+              kind === 'linux-data'
+                ? `no ext4 or XFS superblock found on a volume that should hold a filesystem`
+                : `no filesystem snapscan reads (ext4, XFS) found on this partition`,
+          });
+        }
+        continue;
+      }
       const store = await format.open(part.source, { signal: opts.signal });
       fs = new PathFileSystem(store, limits);
       report.filesystem = { type: fs.type, uuid: fs.uuid, label: fs.label };
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;
-      issues.push({ stage: 'filesystem', location: vid, error: serializeError(err) });
+      report.status.state = 'failed';
+      issueHere({ stage: 'filesystem', location: vid, error: serializeError(err) });
       continue;
     }
     const where = `${vid}:${fs.type}`;
@@ -130,27 +168,35 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
         limits,
         signal: opts.signal,
         onError: (path, err) =>
-          issues.push({ stage: 'os', location: `${where}:${path}`, error: serializeError(err) }),
+          issueHere({ stage: 'os', location: `${where}:${path}`, error: serializeError(err) }),
       });
       if (os) report.os = os;
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;
-      issues.push({ stage: 'os', location: where, error: serializeError(err) });
+      issueHere({ stage: 'os', location: where, error: serializeError(err) });
     }
     progress(`reading package databases on ${where}`);
     const res = await runOsCatalogers(catalogers, { fs, os: report.os, limits, signal: opts.signal });
     for (const e of res.errors)
-      issues.push({ stage: e.cataloger, location: `${where}:${e.path}`, error: e.error });
+      issueHere({ stage: e.cataloger, location: `${where}:${e.path}`, error: e.error });
     for (const p of res.packages) {
       for (const loc of p.locations) loc.filesystem = opts.sourceLabel ? `${opts.sourceLabel}:${vid}` : vid;
       packages.push(p);
     }
     report.packageCount = res.packages.length;
+    // An OS without any package database is not a clean machine: something hid the database.
+    if (report.os && osCatalogersRun && res.filesRead.length === 0 && res.packages.length === 0) {
+      volumeReasons.push({
+        code: 'no-package-database',
+        volume: vid,
+        message: `${report.os.family} ${report.os.name} identified but no package database (dpkg, rpm, apk) was found`,
+      });
+    }
+    report.status.state = stateOf(volumeReasons);
   }
 
   packages.sort(comparePackages);
   const st = source.stats();
-  const hardIssues = issues.filter((i) => i.error.code !== 'warning');
   return {
     schemaVersion: INVENTORY_SCHEMA_VERSION,
     tool: TOOL,
@@ -159,7 +205,7 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
     ...(volumes.find((v) => v.os)?.os ? { os: volumes.find((v) => v.os)!.os } : {}),
     volumes,
     packages,
-    status: { state: failed ? 'failed' : hardIssues.length > 0 ? 'partial' : 'ok', issues },
+    status: overallStatus(volumes, diskReasons, issues, { tableFailed, disk: source.id }),
     stats: {
       reads: st.reads,
       bytesRead: st.bytesRead,

@@ -4,9 +4,10 @@
  */
 import type { OsInfo } from '../model/os.js';
 import type { Package } from '../model/package.js';
-import type { ScanStatus } from '../model/scan-status.js';
+import type { ScanStatus, VolumeStatus } from '../model/scan-status.js';
 
-export const INVENTORY_SCHEMA_VERSION = '1.0';
+/** 2.0: status.state ok → complete, status.reasons and per-volume status added. */
+export const INVENTORY_SCHEMA_VERSION = '2.0';
 
 export interface ResourceRef {
   type: 'image' | 'snapshot' | 'instance' | 'volume';
@@ -35,6 +36,8 @@ export interface VolumeReport {
   filesystem?: { type: string; uuid: string; label: string };
   os?: OsInfo;
   packageCount: number;
+  /** This volume's outcome: `failed` when its filesystem could not be read, with the reasons. */
+  status: VolumeStatus;
 }
 
 export interface ScanFigures {

@@ -12,6 +12,7 @@ import { ScanPool } from '../../workers/pool.js';
 import type { ScanTask } from '../../workers/scan.worker.js';
 import { createEc2Client, createStsClient } from '../aws/clients.js';
 import type { ScanError } from '../errors.js';
+import { mergeStatuses } from '../inventory/outcome.js';
 import type { Inventory, ResourceRef } from '../inventory/types.js';
 import type { PackageKind } from '../pipeline.js';
 import { type InstanceSnapshot, withInstanceSnapshots } from '../snapshots/index.js';
@@ -52,21 +53,26 @@ function mergeInstance(
   base: ResourceRef,
 ): Inventory {
   const first = parts[0]!.inv;
+  const volumes = parts.flatMap((p) =>
+    p.inv.volumes.map((v) => ({
+      ...v,
+      status: {
+        state: v.status.state,
+        reasons: v.status.reasons.map((r) => ({ ...r, volume: `${p.snap.volumeId}:${r.volume ?? v.id}` })),
+      },
+    })),
+  );
   const inv: Inventory = {
     ...first,
     resource: { ...base, type: 'instance', id: instanceId },
-    volumes: parts.flatMap((p) => p.inv.volumes),
+    volumes,
     packages: parts.flatMap((p) => p.inv.packages),
-    status: {
-      state: parts.some((p) => p.inv.status.state === 'failed')
-        ? 'failed'
-        : parts.some((p) => p.inv.status.state === 'partial')
-          ? 'partial'
-          : 'ok',
-      issues: parts.flatMap((p) =>
-        p.inv.status.issues.map((i) => ({ ...i, location: `${p.snap.volumeId}:${i.location}` })),
-      ),
-    },
+    // The instance's outcome is decided over all its volumes at once: one volume with an OS is
+    // enough for "OS identified", and a data volume beside the root is not a missing OS.
+    status: mergeStatuses(
+      parts.map((p) => ({ label: p.snap.volumeId, status: p.inv.status })),
+      volumes,
+    ),
     stats: { reads: 0, bytesRead: 0, distinctBlocks: 0, wallMs: 0 },
   };
   const os = parts.map((p) => p.inv.os).find(Boolean);

@@ -14,7 +14,7 @@
  * the PV whose metadata was used (highest seqno), the other PVs get an empty nested table that
  * says where the LVs are. LVs needing a PV on another disk are skipped with a warning.
  */
-import { checkAborted, FormatError } from '../../engine/errors.js';
+import { checkAborted, FormatError, type ScanError } from '../../engine/errors.js';
 import type { BlockSource } from '../block/types.js';
 import * as bsd from './bsd/index.js';
 import * as gpt from './gpt/index.js';
@@ -143,6 +143,21 @@ export function allWarnings(table: PartitionTable): string[] {
   const out = [...table.warnings];
   for (const p of table.partitions) {
     if (p.nested) out.push(...allWarnings(p.nested).map((w) => `partition ${p.number}: ${w}`));
+  }
+  return out;
+}
+
+/**
+ * The typed errors of a table and its nested tables: entries that were dropped, LVM metadata that
+ * could not be read. Each one means volumes may be missing: never a mere warning.
+ */
+export function allErrors(table: PartitionTable): Array<{ where: string; error: ScanError }> {
+  const out = (table.errors ?? []).map((error) => ({ where: table.scheme, error }));
+  for (const p of table.partitions) {
+    if (p.nested) {
+      for (const e of allErrors(p.nested))
+        out.push({ where: `partition ${p.number}: ${e.where}`, error: e.error });
+    }
   }
   return out;
 }

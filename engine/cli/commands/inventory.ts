@@ -9,6 +9,7 @@ import { inventoryToTable } from '../../inventory/table.js';
 import type { Inventory } from '../../inventory/types.js';
 import { type PackageKind, scanBlockSource } from '../../pipeline.js';
 import { listOf, oneOf, parseCommandArgs } from '../args.js';
+import { outcomeExitCode, outcomeLines } from '../exit-codes.js';
 import { openImage } from '../image.js';
 import { makeProgress } from '../progress.js';
 
@@ -23,6 +24,7 @@ options:
   --output FILE          write there instead of stdout
   --packages KINDS       os (language packages: not available yet)
   --details              also read per-package file lists and licenses (more blocks read)
+  --allow-partial        exit 0 when the scan is partial (default: exit 3; failed scans exit 4)
   --stats                print bytes read, distinct 512 KiB blocks and wall time on stderr
   --quiet                no progress display
 `;
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     packages: { type: 'string' },
     stats: { type: 'boolean' },
+    'allow-partial': { type: 'boolean' },
     details: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
@@ -92,10 +95,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   await emit(renderInventory(inv, format), values.output);
   if (values.stats) process.stderr.write(`${statsLine(inv)}\n`);
-  if (inv.status.state === 'failed') {
-    const first = inv.status.issues.find((i) => i.error.code !== 'warning');
-    process.stderr.write(`snapscan: scan failed: ${first?.error.message ?? 'unknown error'}\n`);
-    return 1;
-  }
-  return 0;
+  for (const line of outcomeLines(values.image, inv.status.state, inv.status.reasons))
+    process.stderr.write(`${line}\n`);
+  return outcomeExitCode([inv.status.state], values['allow-partial'] ?? false);
 }

@@ -13,6 +13,7 @@ import { scanTargets } from '../../scan/scan-targets.js';
 import { TOOL } from '../../version.js';
 import { defaultDbPath } from '../../vulndb/index.js';
 import { listOf, oneOf, parseCommandArgs, positiveInt } from '../args.js';
+import { EXIT, outcomeExitCode, outcomeLines, RESERVED_EXIT_CODES } from '../exit-codes.js';
 import { rawImagePath } from '../image.js';
 import { makeProgress } from '../progress.js';
 
@@ -31,6 +32,9 @@ options:
                          CycloneDX and SPDX SBOMs, manifest.json last
   --db FILE              vulnerability database (default ${defaultDbPath()})
   --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
+  --exit-code N          exit with N when a finding at or above --severity remains (CI gating; not 0-4)
+  --allow-partial        exit 0 when a scan is partial (default: exit 3; failed scans exit 4)
+  --packages KINDS       os,lang (default: every kind snapscan knows)
   --exit-code N          exit with N when a finding at or above --severity remains (CI gating)
   --packages KINDS       os (language packages: not available yet)
   --concurrency N        targets scanned at once (default 4)
@@ -57,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     db: { type: 'string' },
     severity: { type: 'string' },
     'exit-code': { type: 'string' },
+    'allow-partial': { type: 'boolean' },
     packages: { type: 'string' },
     concurrency: { type: 'string' },
     'ebs-concurrency': { type: 'string' },
@@ -89,8 +94,17 @@ export async function run(argv: string[]): Promise<number> {
   );
   const minSeverity = oneOf('severity', values.severity, LEVELS, 'untriaged').toUpperCase() as Severity;
   const exitCode = values['exit-code'] === undefined ? 0 : positiveInt('exit-code', values['exit-code'], 1);
+<<<<<<< HEAD
   // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
   const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
+=======
+  if (RESERVED_EXIT_CODES.includes(exitCode) || exitCode > 255)
+    throw new ScanError(
+      'invalid-argument',
+      `--exit-code must be 5..255: 0-4 are snapscan's own exit codes (see README); got ${exitCode}`,
+    );
+  const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
+>>>>>>> 4992174 (Scan outcome: complete | partial | failed with reason codes, overall and per volume; exit codes 0-4 (partial 3, failed 4, usage 2), --allow-partial, one stderr line per reason; README exit-code table)
   const maxAge = positiveInt('max-db-age-days', values['max-db-age-days'], 7);
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;
@@ -170,18 +184,24 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
   }
-  const failed = reports.filter((r) => r.error || r.inventory?.status.state === 'failed');
-  for (const f of failed)
-    process.stderr.write(
-      `snapscan: ${f.target}: scan failed: ${f.error?.message ?? f.inventory?.status.issues[0]?.error.message}\n`,
-    );
+  for (const r of reports) {
+    if (r.error) process.stderr.write(`snapscan: ${r.target}: error: ${r.error.message}\n`);
+    else if (r.inventory)
+      for (const line of outcomeLines(r.target, r.inventory.status.state, r.inventory.status.reasons))
+        process.stderr.write(`${line}\n`);
+  }
   for (const r of reports) {
     for (const s of r.snapshots?.failed ?? [])
       process.stderr.write(
         `snapscan: warning: snapshot not deleted: ${s} (snapscan janitor will remove it)\n`,
       );
   }
-  if (failed.length) return 1;
+  if (reports.some((r) => r.error)) return EXIT.ERROR;
+  const outcome = outcomeExitCode(
+    reports.flatMap((r) => (r.inventory ? [r.inventory.status.state] : [])),
+    values['allow-partial'] ?? false,
+  );
+  if (outcome !== EXIT.OK) return outcome;
   if (exitCode && shown.some((r: { findings: Finding[] }) => r.findings.length > 0)) return exitCode;
-  return 0;
+  return EXIT.OK;
 }
