@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 
+/** EBS snapshot block size (the EBS direct APIs always answer 524288). */
+export const EMULATOR_BLOCK_BYTES = 512 * 1024;
+
 export class ImageStore {
   private readonly handles = new Map<string, Promise<FileHandle>>();
   private readonly listings = new Map<string, Promise<number[]>>();
