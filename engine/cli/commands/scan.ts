@@ -94,17 +94,13 @@ export async function run(argv: string[]): Promise<number> {
   );
   const minSeverity = oneOf('severity', values.severity, LEVELS, 'untriaged').toUpperCase() as Severity;
   const exitCode = values['exit-code'] === undefined ? 0 : positiveInt('exit-code', values['exit-code'], 1);
-<<<<<<< HEAD
-  // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
-  const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
-=======
   if (RESERVED_EXIT_CODES.includes(exitCode) || exitCode > 255)
     throw new ScanError(
       'invalid-argument',
       `--exit-code must be 5..255: 0-4 are snapscan's own exit codes (see README); got ${exitCode}`,
     );
-  const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
->>>>>>> 4992174 (Scan outcome: complete | partial | failed with reason codes, overall and per volume; exit codes 0-4 (partial 3, failed 4, usage 2), --allow-partial, one stderr line per reason; README exit-code table)
+  // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
+  const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
   const maxAge = positiveInt('max-db-age-days', values['max-db-age-days'], 7);
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;
