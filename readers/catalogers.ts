@@ -10,7 +10,7 @@ import * as cargo from './lang/cargo/index.js';
 import * as composer from './lang/composer/index.js';
 import * as gem from './lang/gem/index.js';
 import * as golang from './lang/golang/index.js';
-import * as maven from './lang/maven/index.js';
+import * as jar from './lang/jar/index.js';
 import * as npm from './lang/npm/index.js';
 import * as nuget from './lang/nuget/index.js';
 import * as pypi from './lang/pypi/index.js';
@@ -28,7 +28,7 @@ export const PACKAGE_MODULES: readonly PackageModule[] = [
   gem,
   composer,
   nuget,
-  maven,
+  jar,
   golang,
   cargo,
 ];

@@ -63,3 +63,6 @@ export const jarCataloger: Cataloger = {
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
     catalogJar(bufferAccess(file.bytes, file.path), file.path, ctx),
 };
+
+export { mavenType as packageType } from './type.js';
+export const catalogers: readonly Cataloger[] = [jarCataloger];

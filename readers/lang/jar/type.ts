@@ -1,5 +1,5 @@
 /**
- * The `maven` package type: Java artifacts, matched against OSV's Maven ecosystem (names are
+ * The `maven` package type (catalogued from jar/war/ear archives in this folder): Java artifacts, matched against OSV's Maven ecosystem (names are
  * `groupId:artifactId`) with Maven's ComparableVersion ordering.
  */
 import type { PackageTypeInfo } from '../../../engine/model/package-type.js';
