@@ -55,12 +55,26 @@ export const DEFAULT_LIMITS = {
   PER_FILE_TIMEOUT_MS: 60_000,
   /** rpm header: index entries (rpm's own HEADER_TAGS_MAX is 0xffff). */
   MAX_RPM_HEADER_ENTRIES: 0xffff,
-  /** rpm header: data store bytes (rpm's HEADER_DATA_MAX is 256 MiB). */
-  MAX_RPM_HEADER_BYTES: 256 * MiB,
+  /**
+   * rpm header: data store bytes. rpm's own HEADER_DATA_MAX is 256 MiB; real headers are far
+   * smaller (kernel-devel, texlive: a few MiB), and one header is decoded in memory, so 64 MiB.
+   */
+  MAX_RPM_HEADER_BYTES: 64 * MiB,
   /** Packages in one database. */
   MAX_PACKAGES_PER_DB: 1_000_000,
-  /** rpm database file (Berkeley DB Packages on large RHEL hosts reaches a few hundred MiB). */
+  /**
+   * rpm database file (Berkeley DB Packages on large RHEL hosts reaches a few hundred MiB). Above
+   * RPMDB_SPILL_ABOVE_BYTES the file is copied to a temporary file, not held in memory.
+   */
   MAX_RPMDB_BYTES: 512 * MiB,
+  /** rpm databases larger than this are spilled to a temporary file (rpmdb.sqlite of a RHEL 9 server: 10-60 MiB). */
+  RPMDB_SPILL_ABOVE_BYTES: 32 * MiB,
+  /**
+   * Berkeley DB and ndb rpm databases are read whole into memory (their pages are followed by
+   * pointer); SQLite ones are not (read from the spilled copy). Keeps an image scan under its
+   * 300 MiB ceiling: this, plus one decoded header, plus the scan's ~100 MiB baseline.
+   */
+  MAX_RPMDB_IN_MEMORY_BYTES: 160 * MiB,
   /** Bytes one EBS snapshot block may have (EBS direct uses 512 KiB). */
   MAX_EBS_BLOCK_BYTES: 512 * KiB,
   /** Bytes of one directory's blocks (ext4): 1M entries of ~40 B plus htree slack stay far below. */

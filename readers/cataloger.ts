@@ -23,8 +23,16 @@ export interface CatalogContext {
 export interface CatalogFile {
   /** Absolute path in the filesystem. */
   path: string;
-  /** The file's bytes (read once by the dispatcher, capped by `maxBytes`). */
+  /**
+   * The file's bytes (read once by the dispatcher, capped by `maxBytes`); when the file was
+   * spilled (see `spill`), only its first SPILL_HEAD_BYTES.
+   */
   bytes: Buffer;
+  /**
+   * Set when the file is larger than the cataloger's `spillAboveBytes`: a private local copy the
+   * cataloger opens read-only; the dispatcher removes it once `catalog` returns or throws.
+   */
+  spill?: { path: string; size: number };
 }
 
 export interface CatalogResult {
@@ -47,6 +55,8 @@ export interface Cataloger {
   wants?(path: string, stat: { type: FileType; size: number }): boolean;
   /** Largest file it accepts (defaults to MAX_PKGDB_BYTES). */
   readonly maxBytes?: number;
+  /** Files larger than this are handed over as a temporary local copy (`CatalogFile.spill`), not in memory. */
+  readonly spillAboveBytes?: number;
   catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult>;
 }
 

@@ -4,9 +4,15 @@
  * bytes are handed to every cataloger that names it. Per-file failures become issues; the other
  * files and catalogers still run.
  */
+
+import { open } from 'node:fs/promises';
 import { checkAborted, ScanError, type SerializedError, serializeError } from '../engine/errors.js';
 import type { Package } from '../engine/model/package.js';
-import type { CatalogContext, Cataloger } from './cataloger.js';
+import type { CatalogContext, Cataloger, CatalogResult } from './cataloger.js';
+import { spillFile } from './fs/spill.js';
+
+/** Bytes of a spilled file's head given in `CatalogFile.bytes` (format detection). */
+export const SPILL_HEAD_BYTES = 4096;
 
 export interface DispatchResult {
   packages: Package[];
@@ -30,6 +36,58 @@ async function expandPaths(pattern: string, ctx: CatalogContext): Promise<string
     throw err;
   }
   return entries.map((e) => `${dir}/${e.name}`).sort();
+}
+
+type ReadOnce = (path: string, maxBytes: number) => Promise<Buffer | undefined>;
+
+async function catalogInMemory(
+  cat: Cataloger,
+  path: string,
+  maxBytes: number,
+  ctx: CatalogContext,
+  read: ReadOnce,
+): Promise<CatalogResult | undefined> {
+  const bytes = await read(path, maxBytes);
+  return bytes ? cat.catalog({ path, bytes }, ctx) : undefined;
+}
+
+/**
+ * A file above the cataloger's spill threshold is copied to a private temporary file (memory: one
+ * chunk) and handed over by path; the copy is removed when `catalog` returns, throws or is aborted.
+ */
+async function catalogSpilled(
+  cat: Cataloger,
+  path: string,
+  maxBytes: number,
+  ctx: CatalogContext,
+  read: ReadOnce,
+  filesRead: string[],
+): Promise<CatalogResult | undefined> {
+  let st: Awaited<ReturnType<typeof ctx.fs.stat>>;
+  try {
+    st = await ctx.fs.stat(path);
+  } catch (err) {
+    if (isAbsent(err)) return undefined;
+    throw err;
+  }
+  if (st.type !== 'file') return undefined;
+  if (st.size <= (cat.spillAboveBytes ?? 0)) return catalogInMemory(cat, path, maxBytes, ctx, read);
+  filesRead.push(path);
+  const spilled = await spillFile(ctx.fs, path, { maxBytes, signal: ctx.signal });
+  try {
+    const fh = await open(spilled.path, 'r');
+    let bytes: Buffer;
+    try {
+      const head = Buffer.alloc(Math.min(SPILL_HEAD_BYTES, spilled.size));
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      bytes = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    return await cat.catalog({ path, bytes, spill: { path: spilled.path, size: spilled.size } }, ctx);
+  } finally {
+    await spilled.dispose();
+  }
 }
 
 export async function runOsCatalogers(
@@ -89,9 +147,12 @@ export async function runOsCatalogers(
           }
           if (done.has(canonical)) continue;
           done.add(canonical);
-          const bytes = await read(canonical, cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES);
-          if (!bytes) continue;
-          const res = await cat.catalog({ path: canonical, bytes }, ctx);
+          const maxBytes = cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES;
+          const res =
+            cat.spillAboveBytes !== undefined
+              ? await catalogSpilled(cat, canonical, maxBytes, ctx, read, out.filesRead)
+              : await catalogInMemory(cat, canonical, maxBytes, ctx, read);
+          if (!res) continue;
           out.packages.push(...res.packages);
           for (const e of res.errors) out.errors.push({ cataloger: cat.id, path: e.path, error: e.error });
         } catch (err) {

@@ -250,6 +250,8 @@ export function readBdbRpmdb(
   bytes: Buffer,
   limits: Pick<Limits, 'MAX_RPM_HEADER_BYTES' | 'MAX_RPM_HEADER_ENTRIES' | 'MAX_PACKAGES_PER_DB'>,
   signal?: AbortSignal,
+  /** When given, each record goes here as it is read (in file order) instead of into `records`. */
+  emit?: (r: RpmDbRecord) => void,
 ): RpmDbRead {
   const meta = decodeBdbMeta(bytes);
   const f = new BdbFile(bytes, meta, limits);
@@ -342,15 +344,16 @@ export function readBdbRpmdb(
             throw new CorruptError(f.loc(pgno, k.off, 'hash page', 'key'), key, 'is', 'a duplicate');
           }
           seen.add(key);
-          if (records.length >= limits.MAX_PACKAGES_PER_DB) {
+          if (seen.size > limits.MAX_PACKAGES_PER_DB) {
             throw new LimitExceededError(
               f.loc(pgno, k.off, 'hash page', 'records'),
               'MAX_PACKAGES_PER_DB',
-              records.length + 1,
+              seen.size,
               limits.MAX_PACKAGES_PER_DB,
             );
           }
-          records.push({ key, blob, offset });
+          if (emit) emit({ key, blob, offset });
+          else records.push({ key, blob, offset });
         } catch (err) {
           if (err instanceof LimitExceededError && err.limit === 'MAX_PACKAGES_PER_DB') throw err;
           if (!(err instanceof ScanError) || err.code === 'aborted') throw err;

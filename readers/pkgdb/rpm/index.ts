@@ -14,7 +14,14 @@
  * Specs: https://rpm-software-management.github.io/rpm/manual/format_header.html ,
  * rpm lib/backend/{sqlite.c,bdb_ro.c,ndb/rpmpkg.c}, Berkeley DB 5.3 dbinc/db_page.h.
  */
-import { BadMagicError, checkAborted, ScanError, serializeError } from '../../../engine/errors.js';
+import { readFile } from 'node:fs/promises';
+import {
+  BadMagicError,
+  checkAborted,
+  LimitExceededError,
+  ScanError,
+  serializeError,
+} from '../../../engine/errors.js';
 import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
@@ -23,8 +30,8 @@ import { rpmManifestCataloger } from './manifest.js';
 import { probeNdb, readNdbRpmdb } from './ndb.js';
 import { rpmRecordToPackage } from './package.js';
 import { decodeRpmPackage } from './record.js';
-import { probeSqlite, readSqliteRpmdb } from './sqlite.js';
-import type { RpmDbRead } from './types.js';
+import { iterateSqliteRpmdb, probeSqlite } from './sqlite.js';
+import type { RpmDbRead, RpmDbRecord } from './types.js';
 
 export { rpmManifestCataloger };
 
@@ -59,8 +66,11 @@ export function readRpmDb(
 ): RpmDbRead & { format: RpmDbFormat } {
   const format = detectRpmDbFormat(bytes);
   switch (format) {
-    case 'sqlite':
-      return { format, ...readSqliteRpmdb(bytes, limits) };
+    case 'sqlite': {
+      const errors: ScanError[] = [];
+      const records = [...iterateSqliteRpmdb({ bytes }, limits, errors)];
+      return { format, records, errors };
+    }
     case 'ndb':
       return { format, ...readNdbRpmdb(bytes, limits, signal) };
     case 'bdb':
@@ -93,33 +103,78 @@ async function aliasOfOtherPath(path: string, ctx: CatalogContext): Promise<bool
   return real !== path && PATHS.includes(real);
 }
 
-export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Promise<RpmCatalogResult> {
-  if (await aliasOfOtherPath(file.path, ctx)) {
-    return { format: detectRpmDbFormat(file.bytes), packages: [], gpgPubkeys: [], errors: [] };
+type Decoded = { key: number; pkg: Package; gpg: boolean };
+
+/** Decodes one header record; a bad header is reported, the other records still count. */
+function decodeRecord(
+  r: RpmDbRecord,
+  file: CatalogFile,
+  ctx: CatalogContext,
+  fmt: string,
+  out: Decoded[],
+  errors: RpmCatalogResult['errors'],
+): void {
+  checkAborted(ctx.signal);
+  try {
+    const rec = decodeRpmPackage(r.blob, { base: r.offset, format: fmt, limits: ctx.limits });
+    const pkg = rpmRecordToPackage(rec, { foundBy: id, path: file.path, os: ctx.os });
+    const gpg = rec.name === 'gpg-pubkey';
+    if (gpg) pkg.metadata = { ...pkg.metadata, pseudoPackage: 'gpg-pubkey', instance: r.key };
+    out.push({ key: r.key, pkg, gpg });
+  } catch (err) {
+    if (!(err instanceof ScanError) || err.code === 'aborted') throw err;
+    errors.push({
+      path: file.path,
+      error: serializeError(new ScanError(err.code, `header ${r.key}: ${err.message}`, { cause: err })),
+    });
   }
-  const read = readRpmDb(file.bytes, ctx.limits, ctx.signal);
-  const out: RpmCatalogResult = { format: read.format, packages: [], gpgPubkeys: [], errors: [] };
-  for (const e of read.errors) out.errors.push({ path: file.path, error: serializeError(e) });
-  const fmt = `rpm/${read.format}`;
-  for (const r of read.records) {
-    checkAborted(ctx.signal);
-    try {
-      const rec = decodeRpmPackage(r.blob, { base: r.offset, format: fmt, limits: ctx.limits });
-      const pkg = rpmRecordToPackage(rec, { foundBy: id, path: file.path, os: ctx.os });
-      if (rec.name === 'gpg-pubkey') {
-        pkg.metadata = { ...pkg.metadata, pseudoPackage: 'gpg-pubkey', instance: r.key };
-        out.gpgPubkeys.push(pkg);
-      } else {
-        out.packages.push(pkg);
+}
+
+/**
+ * Memory: every backend hands over one header at a time, decoded and dropped before the next, so a
+ * scan holds the packages plus one blob. SQLite works from the spilled copy above the spill
+ * threshold (page cache only); Berkeley DB and ndb need the whole file in memory, so a spilled
+ * file of theirs is read back only up to MAX_RPMDB_IN_MEMORY_BYTES.
+ */
+export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Promise<RpmCatalogResult> {
+  const format = detectRpmDbFormat(file.bytes);
+  if (await aliasOfOtherPath(file.path, ctx)) {
+    return { format, packages: [], gpgPubkeys: [], errors: [] };
+  }
+  const out: RpmCatalogResult = { format, packages: [], gpgPubkeys: [], errors: [] };
+  const fmt = `rpm/${format}`;
+  const decoded: Decoded[] = [];
+  const readErrors: ScanError[] = [];
+  const emit = (r: RpmDbRecord) => decodeRecord(r, file, ctx, fmt, decoded, out.errors);
+  if (format === 'sqlite') {
+    const input = file.spill ? { file: file.spill.path, size: file.spill.size } : { bytes: file.bytes };
+    for (const r of iterateSqliteRpmdb(input, ctx.limits, readErrors)) emit(r);
+  } else {
+    let bytes = file.bytes;
+    if (file.spill) {
+      const max = ctx.limits.MAX_RPMDB_IN_MEMORY_BYTES;
+      if (file.spill.size > max) {
+        throw new LimitExceededError(
+          { format: fmt, struct: `file ${file.path}`, offset: 0, field: 'size' },
+          'MAX_RPMDB_IN_MEMORY_BYTES',
+          file.spill.size,
+          max,
+        );
       }
-    } catch (err) {
-      if (!(err instanceof ScanError) || err.code === 'aborted') throw err;
-      out.errors.push({
-        path: file.path,
-        error: serializeError(new ScanError(err.code, `header ${r.key}: ${err.message}`, { cause: err })),
-      });
+      bytes = await readFile(file.spill.path);
+    }
+    if (format === 'bdb') readErrors.push(...readBdbRpmdb(bytes, ctx.limits, ctx.signal, emit).errors);
+    else {
+      const read = readNdbRpmdb(bytes, ctx.limits, ctx.signal);
+      readErrors.push(...read.errors);
+      for (const r of read.records) emit(r);
     }
   }
+  const errors = out.errors.splice(0);
+  for (const e of readErrors) out.errors.push({ path: file.path, error: serializeError(e) });
+  out.errors.push(...errors);
+  decoded.sort((a, b) => a.key - b.key);
+  for (const d of decoded) (d.gpg ? out.gpgPubkeys : out.packages).push(d.pkg);
   return out;
 }
 
@@ -132,6 +187,8 @@ export const rpmCataloger: Cataloger = {
   paths: PATHS,
   // Berkeley DB Packages files of big RHEL hosts exceed the 100 MiB dpkg-sized default.
   maxBytes: DEFAULT_LIMITS.MAX_RPMDB_BYTES,
+  // Above this a database is copied to a temporary file instead of memory (see catalogRpmDb).
+  spillAboveBytes: DEFAULT_LIMITS.RPMDB_SPILL_ABOVE_BYTES,
   catalog: catalogRpmDb,
 };
 

@@ -6,13 +6,17 @@
  * one header blob per row, keyed by the header instance number. The index tables (Name,
  * Basenames, …) are not needed to list packages.
  *
- * The file is deserialised in memory with better-sqlite3 (no file is opened, nothing is written).
- * rpm keeps the database in WAL mode (header bytes 18/19 = 2); an in-memory database cannot use
- * WAL, so a copy with those bytes set to 1 (rollback journal) is opened instead. Transactions
+ * A small file is deserialised in memory with better-sqlite3 (no file is opened, nothing is
+ * written); a large one (above the cataloger's spill threshold) arrives as a private local copy the
+ * dispatcher made, which SQLite opens read-only with an 8 MiB page cache, so memory does not grow
+ * with the file. rpm keeps the database in WAL mode (header bytes 18/19 = 2); an in-memory database
+ * cannot use WAL, and a read-only file would need the -shm file, so those bytes are set to 1
+ * (rollback journal) in the copy. Transactions
  * still sitting in `rpmdb.sqlite-wal` are not seen (neither does a reader of the main file alone).
  * Untrusted schema: `Packages` must be an ordinary table (not a view or a virtual table, whose
  * evaluation could run arbitrary SQL such as an endless recursive CTE), and trusted_schema is off.
  */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import {
   BadMagicError,
@@ -46,36 +50,69 @@ function wrap(err: unknown, struct: string): ScanError {
   );
 }
 
-export function readSqliteRpmdb(
-  bytes: Buffer,
-  limits: Pick<Limits, 'MAX_PACKAGES_PER_DB'> &
-    Partial<Pick<Limits, 'MAX_RPM_HEADER_BYTES' | 'MAX_RPM_HEADER_ENTRIES'>>,
-): RpmDbRead {
+type SqliteLimits = Pick<Limits, 'MAX_PACKAGES_PER_DB'> &
+  Partial<Pick<Limits, 'MAX_RPM_HEADER_BYTES' | 'MAX_RPM_HEADER_ENTRIES'>>;
+
+/** An rpmdb.sqlite in memory, or a private local copy of it (the dispatcher's spill file). */
+export type SqliteInput = { bytes: Buffer } | { file: string; size: number };
+
+function badMagic(head: Buffer): BadMagicError {
+  return new BadMagicError(
+    { format: FORMAT, struct: 'sqlite header', offset: 0 },
+    head.subarray(0, 16).toString('hex'),
+    'SQLite format 3',
+  );
+}
+
+function openDatabase(input: SqliteInput): Database.Database {
+  try {
+    if ('bytes' in input) {
+      if (!probeSqlite(input.bytes)) throw badMagic(input.bytes);
+      // deserialize() needs a buffer it may own: one copy, with the WAL bytes cleared.
+      const copy = Buffer.from(input.bytes);
+      // Bytes 18/19: file format write/read version, 2 = WAL. See the header comment.
+      if (copy[18] === 2) copy[18] = 1;
+      if (copy[19] === 2) copy[19] = 1;
+      return new Database(copy, { readonly: true });
+    }
+    // A private copy made for this read: the WAL bytes are cleared in place (no -wal/-shm is
+    // needed then), and SQLite opens it read-only; its page cache is the only memory it holds.
+    const head = Buffer.alloc(100);
+    const fd = openSync(input.file, 'r+');
+    try {
+      readSync(fd, head, 0, 100, 0);
+      if (!probeSqlite(head)) throw badMagic(head);
+      if (head[18] === 2 || head[19] === 2) writeSync(fd, Buffer.from([1, 1]), 0, 2, 18);
+    } finally {
+      closeSync(fd);
+    }
+    return new Database(input.file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw wrap(err, 'database');
+  }
+}
+
+/**
+ * Yields the header blobs of `Packages` one at a time (a caller that decodes and drops each one
+ * holds one blob, not the database's worth); per-row problems go to `errors`.
+ */
+export function* iterateSqliteRpmdb(
+  input: SqliteInput,
+  limits: SqliteLimits,
+  errors: ScanError[],
+): Generator<RpmDbRecord> {
+  const fileBytes = 'bytes' in input ? input.bytes.length : input.size;
   const maxBlob =
     (limits.MAX_RPM_HEADER_BYTES ?? DEFAULT_LIMITS.MAX_RPM_HEADER_BYTES) +
     8 +
     16 * (limits.MAX_RPM_HEADER_ENTRIES ?? DEFAULT_LIMITS.MAX_RPM_HEADER_ENTRIES);
-  if (!probeSqlite(bytes)) {
-    throw new BadMagicError(
-      { format: FORMAT, struct: 'sqlite header', offset: 0 },
-      bytes.subarray(0, 16).toString('hex'),
-      'SQLite format 3',
-    );
-  }
-  const copy = Buffer.from(bytes);
-  // Bytes 18/19: file format write/read version, 2 = WAL. See the header comment.
-  if (copy[18] === 2) copy[18] = 1;
-  if (copy[19] === 2) copy[19] = 1;
-  let db: Database.Database;
-  try {
-    db = new Database(copy, { readonly: true });
-  } catch (err) {
-    throw wrap(err, 'database');
-  }
+  const db = openDatabase(input);
   try {
     db.pragma('trusted_schema = OFF');
     // Check each b-tree cell's size against its page while reading: corruption surfaces earlier.
     db.pragma('cell_size_check = ON');
+    // Page cache: 8 MiB at most, whatever the file's size (a spilled file stays on disk).
+    db.pragma('cache_size = -8192');
     const schema = db
       .prepare("SELECT type, sql FROM sqlite_master WHERE name = 'Packages' COLLATE NOCASE")
       .all() as Array<{ type: string; sql: string | null }>;
@@ -96,8 +133,6 @@ export function readSqliteRpmdb(
         'an ordinary table',
       );
     }
-    const records: RpmDbRecord[] = [];
-    const errors: RpmDbRead['errors'] = [];
     // Pass 1 reads sizes only (length() of a BLOB does not load it); pass 2 loads each blob once
     // it is known to fit. The payload of sound rows cannot exceed the file: a corrupt file whose
     // rows share overflow pages is caught by that budget before memory is spent on it.
@@ -126,7 +161,7 @@ export function readSqliteRpmdb(
       }
       rows.push({ rowid: row.rowid, key, n: row.n });
     }
-    let budget = bytes.length;
+    let budget = fileBytes;
     const get = db.prepare('SELECT blob FROM Packages WHERE rowid = ?').pluck();
     for (const r of rows) {
       budget -= r.n;
@@ -135,7 +170,7 @@ export function readSqliteRpmdb(
           { format: FORMAT, struct: 'Packages', offset: 0, field: 'total blob bytes' },
           'more',
           'than',
-          `the file (${bytes.length} bytes)`,
+          `the file (${fileBytes} bytes)`,
         );
       }
       const blob = get.get(r.rowid);
@@ -146,12 +181,17 @@ export function readSqliteRpmdb(
           'is not',
           'a BLOB',
         );
-      records.push({ key: r.key, blob, offset: 0 });
+      yield { key: r.key, blob, offset: 0 };
     }
-    return { records, errors };
   } catch (err) {
     throw wrap(err, 'Packages');
   } finally {
     db.close();
   }
+}
+
+export function readSqliteRpmdb(bytes: Buffer, limits: SqliteLimits): RpmDbRead {
+  const errors: ScanError[] = [];
+  const records = [...iterateSqliteRpmdb({ bytes }, limits, errors)];
+  return { records, errors };
 }

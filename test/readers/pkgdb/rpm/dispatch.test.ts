@@ -3,7 +3,15 @@
  * fixed paths, maxBytes, and the Fedora/SUSE layout where /var/lib/rpm is a symlink to
  * /usr/lib/sysimage/rpm (the database must be catalogued once, under its canonical path).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,5 +106,95 @@ describe.skipIf(!HAVE_SHARED)(
         if (alias) expect(res.filesRead).not.toContain(alias);
       },
     );
+  },
+);
+
+/** Every spill directory currently in the temp folder. */
+function spillDirs(): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith('snapscan-spill-'));
+}
+
+describe.skipIf(!HAVE_SHARED)(
+  `readers/pkgdb/rpm via readers/dispatch, spilled to a temporary file${HAVE_SHARED ? '' : `: skipped, ${NO_SHARED_REASON}`}`,
+  () => {
+    // A threshold of 0 spills every database; the real one is RPMDB_SPILL_ABOVE_BYTES.
+    const spilling = { ...rpmCataloger, spillAboveBytes: 0 };
+    it.each([
+      {
+        name: 'sqlite (opened read-only from the copy)',
+        file: 'cbl-mariner2-sqlite.rpmdb.sqlite',
+        at: 'var/lib/rpm/rpmdb.sqlite',
+        count: 129,
+      },
+      {
+        name: 'ndb (read back into memory)',
+        file: 'sle15-bci-ndb.Packages.db',
+        at: 'usr/lib/sysimage/rpm/Packages.db',
+        count: 35,
+      },
+      {
+        name: 'Berkeley DB (read back into memory)',
+        file: 'centos8-dive-bdb.Packages',
+        at: 'var/lib/rpm/Packages',
+        count: 1,
+      },
+    ])('$name: same packages as in memory, and the copy is removed', async ({ file, at, count }) => {
+      const before = new Set(spillDirs());
+      const fs = dirFileSystem(tree({ [at]: join(FIX, file) }));
+      const ctx = { fs, limits: { ...DEFAULT_LIMITS } };
+      const spilled = await runOsCatalogers([spilling], ctx);
+      const inMemory = await runOsCatalogers([rpmCataloger], ctx);
+      expect(spilled.errors).toEqual([]);
+      expect(spilled.packages).toHaveLength(count);
+      expect(spilled.packages).toEqual(inMemory.packages);
+      expect(spillDirs().filter((d) => !before.has(d))).toEqual([]);
+    });
+
+    it('a sparse 511 MiB sqlite database (under MAX_RPMDB_BYTES) is read from its spilled copy', async () => {
+      const root = tree({ 'var/lib/rpm/rpmdb.sqlite': join(FIX, 'cbl-mariner2-sqlite.rpmdb.sqlite') });
+      truncateSync(join(root, 'var/lib/rpm/rpmdb.sqlite'), 511 * 1024 * 1024);
+      const res = await runOsCatalogers([rpmCataloger], {
+        fs: dirFileSystem(root),
+        limits: { ...DEFAULT_LIMITS },
+      });
+      expect(res.errors).toEqual([]);
+      expect(res.packages).toHaveLength(129);
+    });
+
+    it('Berkeley DB above MAX_RPMDB_IN_MEMORY_BYTES: a limit-exceeded issue, the copy removed', async () => {
+      const before = new Set(spillDirs());
+      const fs = dirFileSystem(tree({ 'var/lib/rpm/Packages': join(FIX, 'centos8-dive-bdb.Packages') }));
+      const res = await runOsCatalogers([spilling], {
+        fs,
+        limits: { ...DEFAULT_LIMITS, MAX_RPMDB_IN_MEMORY_BYTES: 4096 },
+      });
+      expect(res.packages).toEqual([]);
+      expect(res.errors.map((e) => [e.path, e.error.code])).toEqual([
+        ['/var/lib/rpm/Packages', 'limit-exceeded'],
+      ]);
+      expect(spillDirs().filter((d) => !before.has(d))).toEqual([]);
+    });
+
+    it('aborted while cataloguing: the copy is removed', async () => {
+      const before = new Set(spillDirs());
+      const fs = dirFileSystem(
+        tree({ 'var/lib/rpm/rpmdb.sqlite': join(FIX, 'cbl-mariner2-sqlite.rpmdb.sqlite') }),
+      );
+      const ac = new AbortController();
+      const aborting = {
+        ...spilling,
+        catalog: async (...args: Parameters<typeof rpmCataloger.catalog>) => {
+          expect(spillDirs().filter((d) => !before.has(d))).toHaveLength(1);
+          ac.abort();
+          return rpmCataloger.catalog(...args);
+        },
+      };
+      await expect(
+        runOsCatalogers([aborting], { fs, limits: { ...DEFAULT_LIMITS }, signal: ac.signal }),
+      ).rejects.toMatchObject({
+        code: 'aborted',
+      });
+      expect(spillDirs().filter((d) => !before.has(d))).toEqual([]);
+    });
   },
 );
