@@ -8,12 +8,8 @@
  * listing (an operator extending the expiry, removing the managed tag) is respected. An untagged
  * snapshot is never deleted.
  */
-import {
-  DeleteSnapshotCommand,
-  DescribeSnapshotsCommand,
-  type EC2Client,
-  type Snapshot,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Snapshot } from '@aws-sdk/client-ec2';
+import { ec2Sdk } from '../engine/aws/clients.js';
 import { checkAborted } from '../engine/errors.js';
 import { notExpiredReason, TAG_EXPIRES_AT, TAG_MANAGED, TAG_RUN, tagMap } from '../engine/snapshots/tags.js';
 
@@ -49,7 +45,7 @@ export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promis
   for (let page = 0; page < maxPages; page++) {
     checkAborted(o.signal);
     const out = await ec2.send(
-      new DescribeSnapshotsCommand({
+      new (ec2Sdk().DescribeSnapshotsCommand)({
         OwnerIds: ['self'],
         Filters: [{ Name: `tag:${TAG_MANAGED}`, Values: ['true'] }],
         MaxResults: 1000,
@@ -73,7 +69,9 @@ export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promis
     }
     try {
       // Re-read the tags just before deleting: the listing may be minutes old.
-      const fresh = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id], OwnerIds: ['self'] }));
+      const fresh = await ec2.send(
+        new (ec2Sdk().DescribeSnapshotsCommand)({ SnapshotIds: [id], OwnerIds: ['self'] }),
+      );
       const current = fresh.Snapshots?.find((s) => s.SnapshotId === id);
       const tags = tagMap(current?.Tags);
       const again = current ? notExpiredReason(tags, now) : 'gone before deletion';
@@ -91,7 +89,7 @@ export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promis
       };
       if (o.dryRun) report.wouldDelete.push(id);
       else {
-        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: id }));
+        await ec2.send(new (ec2Sdk().DeleteSnapshotCommand)({ SnapshotId: id }));
         report.deleted.push(id);
       }
       o.onEvent?.(event);

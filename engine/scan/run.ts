@@ -6,11 +6,10 @@
  * package locations name the EBS volume they came from.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
 import { ScanPool } from '../../workers/pool.js';
 import type { ScanTask } from '../../workers/scan.worker.js';
-import { createEc2Client, createStsClient } from '../aws/clients.js';
+import { createEc2Client, createStsClient, stsSdk } from '../aws/clients.js';
 import type { ScanError } from '../errors.js';
 import { mergeStatuses } from '../inventory/outcome.js';
 import type { Inventory, ResourceRef } from '../inventory/types.js';
@@ -102,7 +101,7 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   if ((req.snapshots?.length ?? 0) + (req.instances?.length ?? 0) > 0) {
     try {
       const sts = createStsClient(aws);
-      accountId = (await sts.send(new GetCallerIdentityCommand({}))).Account;
+      accountId = (await sts.send(new (stsSdk().GetCallerIdentityCommand)({}))).Account;
       sts.destroy();
     } catch {
       // The account id only labels results; a scan without sts:GetCallerIdentity still runs.

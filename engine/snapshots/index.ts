@@ -9,14 +9,9 @@
  * If the process dies without running `finally` (SIGKILL, power loss) the snapshots keep their
  * `snapscan:expires-at` tag and the janitor removes them once that time has passed.
  */
-import {
-  CreateSnapshotsCommand,
-  DeleteSnapshotCommand,
-  DescribeInstancesCommand,
-  DescribeSnapshotsCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { sleep } from '../../readers/block/ebs/retry.js';
+import { ec2Sdk } from '../aws/clients.js';
 import { AbortedError, ScanError } from '../errors.js';
 import { managedTags } from './tags.js';
 
@@ -86,7 +81,7 @@ export async function createInstanceSnapshots(
   }
   const now = o.now?.() ?? new Date();
   const expiresAt = new Date(now.getTime() + (o.ttlMs ?? DEFAULT_TTL_MS));
-  const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const described = await ec2.send(new (ec2Sdk().DescribeInstancesCommand)({ InstanceIds: [instanceId] }));
   const instance = described.Reservations?.flatMap((r) => r.Instances ?? []).find(
     (i) => i.InstanceId === instanceId,
   );
@@ -98,7 +93,7 @@ export async function createInstanceSnapshots(
   if (devices.size === 0)
     throw new SnapshotLifecycleError('not-found', `instance ${instanceId} has no EBS volume`);
   const created = await ec2.send(
-    new CreateSnapshotsCommand({
+    new (ec2Sdk().CreateSnapshotsCommand)({
       InstanceSpecification: { InstanceId: instanceId, ExcludeBootVolume: o.excludeBootVolume ?? false },
       Description: o.description ?? `snapscan run ${o.runId}`,
       TagSpecifications: [{ ResourceType: 'snapshot', Tags: managedTags(o.runId, expiresAt, instanceId) }],
@@ -126,7 +121,7 @@ export async function waitForSnapshots(
     if (o.signal?.aborted) throw new AbortedError('snapshot wait aborted');
     let progress: SnapshotProgress[];
     try {
-      const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: snapshotIds }), {
+      const out = await ec2.send(new (ec2Sdk().DescribeSnapshotsCommand)({ SnapshotIds: snapshotIds }), {
         abortSignal: o.signal as never,
       });
       progress = (out.Snapshots ?? []).map((s) => ({
@@ -180,7 +175,7 @@ export async function deleteSnapshots(ec2: EC2Client, snapshotIds: string[]): Pr
   const result: DeleteResult = { deleted: [], failed: [] };
   for (const id of snapshotIds) {
     try {
-      await ec2.send(new DeleteSnapshotCommand({ SnapshotId: id }));
+      await ec2.send(new (ec2Sdk().DeleteSnapshotCommand)({ SnapshotId: id }));
       result.deleted.push(id);
     } catch (err) {
       if ((err as { name?: string }).name === 'InvalidSnapshot.NotFound') result.deleted.push(id);
