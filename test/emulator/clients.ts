@@ -1,6 +1,10 @@
 /** Real SDK clients pointed at an emulator (static credentials; no chain lookups, no IMDS). */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { createEc2Client, createStsClient } from '../../engine/aws/clients.js';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createEc2Client, createS3Client, createStsClient } from '../../engine/aws/clients.js';
+import { httpHandler } from '../../readers/block/ebs/client.js';
 import { EMULATOR_CREDENTIALS } from './index.js';
 
 export function ec2For(endpoint: string, maxAttempts = 3): EC2Client {
@@ -9,6 +13,31 @@ export function ec2For(endpoint: string, maxAttempts = 3): EC2Client {
 
 export function stsFor(endpoint: string) {
   return createStsClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS });
+}
+
+/** Path-style S3 client (engine/aws/clients.ts sets forcePathStyle for a custom endpoint). */
+export function s3For(endpoint: string, maxAttempts = 3): S3Client {
+  return createS3Client({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts });
+}
+
+export function ssmFor(endpoint: string, maxAttempts = 3): SSMClient {
+  return new SSMClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts,
+    requestHandler: httpHandler({ maxSockets: 8 }),
+  });
+}
+
+export function eventsFor(endpoint: string, maxAttempts = 3): EventBridgeClient {
+  return new EventBridgeClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts,
+    requestHandler: httpHandler({ maxSockets: 8 }),
+  });
 }
 
 export const EBS_TEST_OPTIONS = {

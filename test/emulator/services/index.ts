@@ -6,12 +6,19 @@
 import type { Emulator } from '../server.js';
 import { EbsService } from './ebs.js';
 import { Ec2Service } from './ec2.js';
+import { EventsService } from './events.js';
+import { S3Service } from './s3.js';
+import { SsmService } from './ssm.js';
 import { StsService } from './sts.js';
 
 export const SERVICES = {
   ebs: (emu: Emulator) => new EbsService(emu),
   ec2: (emu: Emulator) => new Ec2Service(emu),
   sts: (emu: Emulator) => new StsService(emu),
+  ssm: (emu: Emulator) => new SsmService(emu),
+  events: (emu: Emulator) => new EventsService(emu),
+  // Last: S3 path-style takes any REST request the services above did not claim.
+  s3: (emu: Emulator) => new S3Service(emu),
 };
 
 export type Services = { [K in keyof typeof SERVICES]: ReturnType<(typeof SERVICES)[K]> };
