@@ -1,6 +1,6 @@
 /**
- * Builds (once, cached under .cache/lang/go-binary) the Go binaries of
- * test/fixtures/lang/go-binary/build.sh with the local `go` (Debian's golang-go, see .ci/run);
+ * Builds (once, cached under .cache/lang/golang) the Go binaries of
+ * test/fixtures/lang/golang/build.sh with the local `go` (Debian's golang-go, see .ci/run);
  * returns their folder, or the reason the caller skips.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ export function goBinaries(): string | { reason: string } {
 }
 
 function build(): string | { reason: string } {
-  const dir = join(TEST_CACHE, 'lang/go-binary');
+  const dir = join(TEST_CACHE, 'lang/golang');
   if (existsSync(join(dir, 'complete'))) return dir;
   for (const tool of ['go', 'python3']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -26,7 +26,7 @@ function build(): string | { reason: string } {
     }
   }
   try {
-    execFileSync('bash', [join(REPO_ROOT, 'test/fixtures/lang/go-binary/build.sh'), dir], {
+    execFileSync('bash', [join(REPO_ROOT, 'test/fixtures/lang/golang/build.sh'), dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (err) {

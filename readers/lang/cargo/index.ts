@@ -5,6 +5,7 @@
  * manager) and its catalogers.
  */
 import type { Cataloger } from '../../cataloger.js';
+import { rustBinaryCataloger } from './auditable.js';
 
 export const id = 'lang/cargo';
 export const displayName = 'Rust crates recorded by cargo-auditable';
@@ -13,6 +14,6 @@ export const specUrls = [
 ] as const;
 export const version = 1;
 
+export * from './auditable.js';
 export { cargoType as packageType } from './type.js';
-/** Catalogers of this type (none yet: see readme.md). */
-export const catalogers: readonly Cataloger[] = [];
+export const catalogers: readonly Cataloger[] = [rustBinaryCataloger];

@@ -1,5 +1,5 @@
 /**
- * lang/go-binary: Go executables (ELF, PE, Mach-O) → the Go modules compiled into them and the
+ * lang/go-binary (in lang/golang): Go executables (ELF, PE, Mach-O) → the Go modules compiled into them and the
  * standard library at the toolchain's version. Build info format: buildinfo.ts.
  *
  * Output (Inspector's packageManager GOBINARY, OSV ecosystem Go), per binary:
@@ -14,7 +14,6 @@
  *   directory in metadata.replace.
  * purl `pkg:golang/<module path>@<version>`.
  */
-import { PackageURL } from 'packageurl-js';
 import { ScanError } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, GiB } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
@@ -22,16 +21,11 @@ import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
 import { type GoBuildInfo, type GoModule, readGoBuildInfo } from './buildinfo.js';
 
+import { golangType } from './type.js';
+
 export { type GoBuildInfo, type GoModule, parseModInfo, readGoBuildInfo } from './buildinfo.js';
 
-export const id = 'lang/go-binary';
-export const displayName = 'Go binaries (module build info)';
-export const specUrls = [
-  'https://go.dev/src/debug/buildinfo/buildinfo.go',
-  'https://pkg.go.dev/runtime/debug#BuildInfo',
-  'https://go.dev/ref/mod#versions',
-] as const;
-export const version = 1;
+const id = 'lang/go-binary';
 
 export type GoRelationship = 'root' | 'direct' | 'unknown';
 
@@ -141,19 +135,6 @@ export function isExecutableMode(mode: number | undefined): boolean {
   return mode === undefined || (mode & 0o111) !== 0;
 }
 
-export function goPurl(name: string, version: string): string {
-  const slash = name.lastIndexOf('/');
-  const ns = slash < 0 ? undefined : name.slice(0, slash);
-  return new PackageURL(
-    'golang',
-    ns,
-    name.slice(slash + 1),
-    version || undefined,
-    undefined,
-    undefined,
-  ).toString();
-}
-
 /**
  * Catalogs one executable. Not an executable, or an executable without Go build info (a C
  * program, a Go binary built outside module mode before Go 1.18): no packages and no error — it is
@@ -173,10 +154,10 @@ export async function catalogGoBinary(
   }
   const packages: Package[] = goPackages(info).map((g) => ({
     foundBy: id,
-    type: 'golang',
+    type: golangType.id,
     name: g.name,
     version: g.version,
-    purl: goPurl(g.name, g.version),
+    purl: golangType.purl({ name: g.name, version: g.version }),
     locations: [{ path }],
     metadata: {
       relationship: g.relationship,
@@ -198,10 +179,10 @@ function isNotGo(err: unknown): boolean {
 
 export const goBinaryCataloger: Cataloger = {
   id,
-  displayName,
+  displayName: 'Go binaries (module build info)',
   kind: 'lang',
-  version,
-  specUrls,
+  version: 1,
+  specUrls: ['https://go.dev/src/debug/buildinfo/buildinfo.go', 'https://pkg.go.dev/runtime/debug#BuildInfo'],
   // Executables only (any x bit) when the walk gives the mode; the container check reads 64 bytes.
   wants: (_path, stat) =>
     stat.type === 'file' && stat.size >= 64 && isExecutableMode((stat as { mode?: number }).mode),

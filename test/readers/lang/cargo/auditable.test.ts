@@ -13,7 +13,7 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../../../engine/limits.js';
 import { bufferAccess } from '../../../../readers/bytes/random-access.js';
-import { catalogRustBinary, readAuditableCrates } from '../../../../readers/lang/rust-binary/index.js';
+import { catalogRustBinary, readAuditableCrates } from '../../../../readers/lang/cargo/index.js';
 import { buildElf } from '../../../helpers/elf-builder.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_FIXTURES, TEST_CACHE } from '../../../helpers/paths.js';
 

@@ -19,7 +19,7 @@ import {
   ldflagsVersion,
   readGoBuildInfo,
   stdlibVersion,
-} from '../../../../readers/lang/go-binary/index.js';
+} from '../../../../readers/lang/golang/index.js';
 import { buildElf } from '../../../helpers/elf-builder.js';
 import { goBinaries } from '../../../helpers/go-binaries.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_FIXTURES } from '../../../helpers/paths.js';

@@ -1,5 +1,5 @@
 /**
- * lang/rust-binary: Rust executables built with `cargo auditable` → the crates compiled into them.
+ * lang/rust-binary (in lang/cargo): Rust executables built with `cargo auditable` → the crates compiled into them.
  *
  * cargo-auditable links a section holding zlib-compressed JSON (https://github.com/rust-secure-code/cargo-auditable,
  * format: rust-secure-code/cargo-auditable/PARSING.md and auditable-serde):
@@ -14,21 +14,15 @@
  * at most MAX_CARGO_AUDIT_BYTES (inflation stops there); a binary without the section yields nothing.
  */
 import { inflateSync } from 'node:zlib';
-import { PackageURL } from 'packageurl-js';
 import { CorruptError, LimitExceededError, ScanError } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, GiB, type Limits } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
 import { openExecutable, readSection } from '../executable.js';
+import { cargoType } from './type.js';
 
-export const id = 'lang/rust-binary';
-export const displayName = 'Rust binaries (cargo auditable)';
-export const specUrls = [
-  'https://github.com/rust-secure-code/cargo-auditable/blob/master/PARSING.md',
-  'https://docs.rs/auditable-serde/latest/auditable_serde/',
-] as const;
-export const version = 1;
+const id = 'lang/rust-binary';
 
 export interface AuditableCrate {
   name: string;
@@ -142,10 +136,10 @@ export async function catalogRustBinary(
     .filter((c) => c.kind === 'runtime')
     .map((c) => ({
       foundBy: id,
-      type: 'cargo',
+      type: cargoType.id,
       name: c.name,
       version: c.version,
-      purl: new PackageURL('cargo', undefined, c.name, c.version, undefined, undefined).toString(),
+      purl: cargoType.purl({ name: c.name, version: c.version }),
       locations: [{ path }],
       metadata: { relationship: c.root ? 'root' : 'unknown', source: c.source, dependsOn: c.dependsOn },
     }));
@@ -154,10 +148,10 @@ export async function catalogRustBinary(
 
 export const rustBinaryCataloger: Cataloger = {
   id,
-  displayName,
+  displayName: 'Rust binaries (cargo auditable)',
   kind: 'lang',
-  version,
-  specUrls,
+  version: 1,
+  specUrls: ['https://github.com/rust-secure-code/cargo-auditable/blob/master/PARSING.md'],
   wants: (_path, stat) =>
     stat.type === 'file' && stat.size >= 64 && (((stat as { mode?: number }).mode ?? 0o111) & 0o111) !== 0,
   maxBytes: 2 * GiB,
