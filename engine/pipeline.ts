@@ -15,7 +15,13 @@ import { detectOs } from '../readers/os/index.js';
 import { allErrors, allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
 import type { Partition } from '../readers/partition/types.js';
 import { checkAborted, ScanError, serializeError } from './errors.js';
-import { overallStatus, reasonFromIssue, stateOf, volumeKind } from './inventory/outcome.js';
+import {
+  noFilesystemReason,
+  overallStatus,
+  reasonFromIssue,
+  stateOf,
+  volumeKind,
+} from './inventory/outcome.js';
 import type { Inventory, ResourceRef, VolumeReport } from './inventory/types.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory/types.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
@@ -139,16 +145,7 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
         const kind = volumeKind(report.partition);
         if (kind !== 'no-filesystem-expected') {
           report.status.state = 'failed';
-          volumeReasons.push({
-            code: kind === 'linux-data' ? 'filesystem-unreadable' : 'unsupported-filesystem',
-            volume: vid,
-            structure: `${part.scheme} partition ${part.number} (type ${part.type})`,
-            offset: `0x${part.start.toString(16)}`,
-            message:
-              kind === 'linux-data'
-                ? `no ext4 or XFS superblock found on a volume that should hold a filesystem`
-                : `no filesystem snapscan reads (ext4, XFS) found on this partition`,
-          });
+          volumeReasons.push(noFilesystemReason(part, vid, kind));
         }
         continue;
       }
@@ -185,7 +182,14 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
     }
     report.packageCount = res.packages.length;
     // An OS without any package database is not a clean machine: something hid the database.
-    if (report.os && osCatalogersRun && res.filesRead.length === 0 && res.packages.length === 0) {
+    if (
+      report.os &&
+      osCatalogersRun &&
+      res.filesRead.length === 0 &&
+      res.packages.length === 0 &&
+      // An error on the way to a database is already the reason (corrupt-structure, read-error).
+      res.errors.length === 0
+    ) {
       volumeReasons.push({
         code: 'no-package-database',
         volume: vid,

@@ -21,8 +21,13 @@ export interface DispatchResult {
   filesRead: string[];
 }
 
+/**
+ * Only a clean "no such entry" means the database is absent. A path component that is not a
+ * directory (a directory inode turned into a file), a corrupt directory block or a read error on
+ * the way is an issue: reporting it as "no database" would turn an unreadable disk into a clean one.
+ */
 function isAbsent(err: unknown): boolean {
-  return err instanceof ScanError && (err.code === 'not-found' || err.code === 'not-a-directory');
+  return err instanceof ScanError && err.code === 'not-found';
 }
 
 async function expandPaths(pattern: string, ctx: CatalogContext): Promise<string[]> {
@@ -108,7 +113,10 @@ export async function runOsCatalogers(
           if (isAbsent(err)) return undefined;
           throw err;
         }
-        if (st.type !== 'file') return undefined;
+        // A database path that names something other than a regular file (a directory, an inode
+        // with no valid type) is damage on the way to the database, not a missing database.
+        if (st.type !== 'file')
+          throw new ScanError('corrupt', `${path}: expected a regular file, found ${st.type}`);
         out.filesRead.push(path);
         return ctx.fs.readFile(path, { maxBytes, signal: ctx.signal });
       })();

@@ -74,6 +74,39 @@ export function volumeKind(p: VolumeReport['partition']): VolumeKind {
   return 'other';
 }
 
+/** Why a volume on which no filesystem was recognised is not read. */
+export function noFilesystemReason(
+  part: { scheme: string; number: number; start: bigint; type: string },
+  volume: string,
+  kind: VolumeKind,
+): OutcomeReason {
+  const offset = `0x${part.start.toString(16)}`;
+  if (part.scheme === 'none')
+    return {
+      code: 'no-volume-recognised',
+      volume,
+      offset,
+      message:
+        'no partition table (GPT, MBR) and no filesystem (ext4, XFS) or LVM2 label recognised: all zeros, empty, or damaged at its first sectors',
+    };
+  const structure = `${part.scheme} partition ${part.number} (type ${part.type})`;
+  return kind === 'linux-data'
+    ? {
+        code: 'filesystem-unreadable',
+        volume,
+        structure,
+        offset,
+        message: 'no ext4 or XFS superblock (or LVM2 label) on a partition typed for Linux data',
+      }
+    : {
+        code: 'unsupported-filesystem',
+        volume,
+        structure,
+        offset,
+        message: 'no filesystem snapscan reads (ext4, XFS) on this partition',
+      };
+}
+
 /** Which outcome reason an error stands for, in the stage it happened (fallback). */
 export function reasonCodeFor(err: SerializedError, fallback: OutcomeCode): OutcomeCode {
   switch (err.code) {
@@ -153,7 +186,8 @@ export function overallStatus(
     state = 'failed';
   } else if (readable.length === 0) {
     state = 'failed';
-    if (!reasons.some((r) => r.code === 'aborted' || r.code === 'read-error')) {
+    // Only when no volume already says why (every volume was a boot/ESP/swap area, or none listed).
+    if (reasons.length === 0) {
       reasons.push({
         code: 'no-volume-recognised',
         ...(opts.disk !== undefined ? { structure: opts.disk } : {}),

@@ -1,4 +1,5 @@
 /** Human-readable table of an inventory, for terminals. */
+import { reasonLine } from './outcome.js';
 import type { Inventory } from './types.js';
 
 /** Left-aligned columns, two spaces apart (the last column is not padded). */
@@ -21,7 +22,7 @@ export function inventoryToTable(inv: Inventory): string {
       : 'no filesystem';
     const os = v.os ? ` — ${v.os.prettyName ?? `${v.os.family} ${v.os.name}`}` : '';
     out.push(
-      `  ${v.id} (${v.partition.scheme}${v.partition.name ? ` "${v.partition.name}"` : ''}): ${fs}${os}, ${v.packageCount} packages`,
+      `  ${v.id} (${v.partition.scheme}${v.partition.name ? ` "${v.partition.name}"` : ''}): ${fs}${os}, ${v.packageCount} packages${v.status.state === 'complete' ? '' : ` [${v.status.state}]`}`,
     );
   }
   out.push('');
@@ -35,6 +36,7 @@ export function inventoryToTable(inv: Inventory): string {
   out.push(
     `${inv.packages.length} packages; status ${inv.status.state}${inv.status.issues.length ? ` (${inv.status.issues.length} issues)` : ''}`,
   );
+  for (const r of inv.status.reasons) out.push(`  ${reasonLine(r)}`);
   for (const i of inv.status.issues) out.push(`  ${i.stage} ${i.location}: ${i.error.message}`);
   return `${out.join('\n')}\n`;
 }

@@ -73,6 +73,13 @@ export class PathFileSystem implements FileSystem {
         continue;
       }
       const dir = current();
+      if (dir.stat.type === 'unknown')
+        // An inode whose mode names no file type (ext4_iget "bogus i_mode", xfs_dinode_verify):
+        // the directory it was is unreadable, which is not the same as the path being absent.
+        throw new ScanError(
+          'corrupt',
+          `${this.type}: inode ${dir.ino} (/${stack.map((s) => s.name).join('/')}) has no valid file type in its mode`,
+        );
       if (dir.stat.type !== 'dir')
         throw new ScanError('not-a-directory', `not a directory: /${stack.map((s) => s.name).join('/')}`);
       const entry = await this.lookupChild(dir.ino, name);

@@ -91,7 +91,8 @@ class Reader {
     } catch (err) {
       if (err instanceof ScanError) {
         if (err.code === 'aborted') throw err;
-        if (err.code === 'not-found' || err.code === 'not-a-directory' || err.code === 'is-a-directory') {
+        // A path component that is not a directory (/etc as a file) is corruption, reported below.
+        if (err.code === 'not-found' || err.code === 'is-a-directory') {
           return undefined;
         }
       }

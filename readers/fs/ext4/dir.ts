@@ -69,6 +69,11 @@ export function decodeDirBlock(
     if (nameLen + 8 > recLen) {
       throw new CorruptError(c.loc('name_len', pos + 6), nameLen, '>', `rec_len - 8 (${recLen - 8})`);
     }
+    // A live entry with an empty name cannot be looked up (e2fsck: "zero-length name"): whatever it
+    // named is lost, so the block is corrupt rather than silently one entry shorter.
+    if (ino !== 0 && nameLen === 0) {
+      throw new CorruptError(c.loc('name_len', pos + 6), 0, 'for live inode', ino);
+    }
     if (ino !== 0 && nameLen > 0) {
       const raw = c.bytesAt(pos + 8, nameLen, 'name');
       if (raw.includes(0x2f) || raw.includes(0)) {

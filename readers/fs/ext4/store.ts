@@ -413,7 +413,24 @@ export class Ext4Store implements InodeStore {
       );
     }
     const bs = this.blockSize;
-    const runs = await this.mapBlocks(inode, 0, Math.ceil(inode.size / bs));
+    const blocks = Math.ceil(inode.size / bs);
+    const runs = await this.mapBlocks(inode, 0, blocks);
+    // A directory has no holes (e2fsck pass 2: "directory has an unallocated block"; the kernel's
+    // ext4_read_dirblock refuses htree holes): a block that became a hole hides its entries, and a
+    // lookup would answer "not found" for a file that is there. Corrupt, not absent.
+    let next = 0;
+    for (const r of [...runs].sort((a, b) => a.lblk - b.lblk)) {
+      if (r.lblk > next) break;
+      next = Math.max(next, r.lblk + r.len);
+    }
+    if (next < blocks) {
+      throw new CorruptError(
+        { format: FORMAT, struct: `directory inode ${ino}`, offset: inode.offset, field: 'block map' },
+        `logical block ${next}`,
+        'is a hole; a directory maps every block below i_size, blocks',
+        blocks,
+      );
+    }
     const live = runs.filter((r) => !r.uninit);
     this.source.prefetch?.(live.map((r) => ({ offset: BigInt(r.pblk * bs), length: r.len * bs })));
     for (const r of live) {

@@ -108,6 +108,8 @@ export function decodeGptHeader(
   sectorSize: number,
   lastLba: bigint,
   limits: Limits = DEFAULT_LIMITS,
+  /** Accept a LastUsableLBA past the end: the last resort on a disk image cut short. */
+  shortDisk = false,
 ): GptHeader {
   const base = lba * BigInt(sectorSize);
   const c = new Cursor(sector, { base, format: id, struct: 'header' });
@@ -146,7 +148,7 @@ export function decodeGptHeader(
       `LastUsableLBA+1 ${lastUsableLba + 1n}`,
     );
   }
-  if (lastUsableLba > lastLba) {
+  if (lastUsableLba > lastLba && !shortDisk) {
     throw new CorruptError(c.loc('LastUsableLBA', 48), lastUsableLba, '>', `last disk LBA ${lastLba}`);
   }
   const diskGuid = formatGuid(c.bytesAt(56, 16, 'DiskGUID'));
@@ -244,6 +246,7 @@ async function loadAt(
   limits: Limits,
   signal: AbortSignal | undefined,
   onHeader?: (h: GptHeader) => void,
+  shortDisk = false,
 ): Promise<LoadedTable> {
   const lastLba = source.size / BigInt(sectorSize) - 1n;
   const off = lba * BigInt(sectorSize);
@@ -251,7 +254,7 @@ async function loadAt(
     throw new TruncatedError({ format: id, struct: 'header', offset: off }, sectorSize, source.size - off);
   }
   const sector = await source.read(off, sectorSize, signal);
-  const header = decodeGptHeader(sector, lba, sectorSize, lastLba, limits);
+  const header = decodeGptHeader(sector, lba, sectorSize, lastLba, limits, shortDisk);
   onHeader?.(header);
   const arrayBytes = header.entryCount * header.entrySize; // bounded by the limits above
   const arrayOff = header.entryLba * BigInt(sectorSize);
@@ -372,6 +375,29 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
       }
     }
   }
+  // Last resort, a disk cut short (a truncated image, a snapshot of a shrunk volume): the primary
+  // header's CRCs hold but its LastUsableLBA and the backup lie past the end. Keep the partitions
+  // that start on the disk (the last one clamped) and say the table is damaged: a root filesystem
+  // whose package database still lies inside the disk yields its packages, as a partial scan.
+  for (const ss of withPrimary) {
+    checkAborted(signal);
+    try {
+      const t = await loadAt(source, ss, 1n, limits, signal, undefined, true);
+      const lastLba = source.size / BigInt(ss) - 1n;
+      if (t.header.lastUsableLba <= lastLba) continue;
+      warnings.push(
+        `gpt: disk ends at LBA ${lastLba}, before the header's LastUsableLBA ${t.header.lastUsableLba}: partitions kept up to the end`,
+      );
+      const shortError = new TruncatedError(
+        { format: id, struct: 'header', offset: BigInt(ss), field: 'LastUsableLBA' },
+        (t.header.lastUsableLba + 1n) * BigInt(ss),
+        source.size,
+      );
+      return build(source, t, warnings, shortError);
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err;
+    }
+  }
   if (primaryError) throw primaryError;
   throw new CorruptError(
     { format: id, struct: 'header', offset: 512, field: 'signature' },
@@ -381,12 +407,18 @@ export async function readGpt(source: BlockSource, opts: ReadOptions = {}): Prom
   );
 }
 
-function build(source: BlockSource, t: LoadedTable, warnings: string[]): PartitionTable {
+function build(
+  source: BlockSource,
+  t: LoadedTable,
+  warnings: string[],
+  /** Set when the disk is shorter than the header says: entries running past the end are clamped. */
+  shortDisk?: TruncatedError,
+): PartitionTable {
   const { header } = t;
   const ss = BigInt(header.sectorSize);
   const lastLba = source.size / ss - 1n;
   const partitions: Partition[] = [];
-  const errors: ScanError[] = [];
+  const errors: ScanError[] = shortDisk ? [shortDisk] : [];
   for (const e of t.entries) {
     const number = e.index + 1;
     const loc: FormatLocation = {
@@ -395,9 +427,26 @@ function build(source: BlockSource, t: LoadedTable, warnings: string[]): Partiti
       offset: header.entryLba * ss + BigInt(e.index * header.entrySize),
     };
     let err: ScanError | null = null;
+    let endLba = e.endLba;
+    if (
+      shortDisk &&
+      e.startLba >= 1n &&
+      e.startLba <= lastLba &&
+      e.endLba > lastLba &&
+      e.endLba >= e.startLba
+    ) {
+      endLba = lastLba;
+      const cut = new TruncatedError(
+        { ...loc, field: 'EndingLBA' },
+        (e.endLba - e.startLba + 1n) * ss,
+        (lastLba - e.startLba + 1n) * ss,
+      );
+      errors.push(cut);
+      warnings.push(`gpt: partition ${number} cut at the end of the disk: ${cut.message}`);
+    }
     if (e.endLba < e.startLba) {
       err = new CorruptError({ ...loc, field: 'EndingLBA' }, e.endLba, '<', `StartingLBA ${e.startLba}`);
-    } else if (e.endLba > lastLba || e.startLba < 1n) {
+    } else if (endLba > lastLba || e.startLba < 1n) {
       err = new CorruptError(
         { ...loc, field: 'LBA range' },
         `${e.startLba}..${e.endLba}`,
@@ -410,13 +459,13 @@ function build(source: BlockSource, t: LoadedTable, warnings: string[]): Partiti
       warnings.push(`gpt: partition ${number} dropped: ${err.message}`);
       continue;
     }
-    if (e.startLba < header.firstUsableLba || e.endLba > header.lastUsableLba) {
+    if (e.startLba < header.firstUsableLba || endLba > header.lastUsableLba) {
       warnings.push(
         `gpt: partition ${number} (${e.startLba}..${e.endLba}) outside the usable range ${header.firstUsableLba}..${header.lastUsableLba}`,
       );
     }
     const start = e.startLba * ss;
-    const size = (e.endLba - e.startLba + 1n) * ss;
+    const size = (endLba - e.startLba + 1n) * ss;
     const p: Partition = {
       number,
       scheme: id,

@@ -1,0 +1,363 @@
+/**
+ * Scan outcome regression tests (issue 11 §1): the reproducers of the mutation campaign, rebuilt
+ * from images the project's own builders make (mkfs.ext4 -d, mkfs.xfs -p, GPT/MBR/LVM2 writers),
+ * then damaged the way the campaign found them. Each disk must end `complete`, `partial` or
+ * `failed` with the named reason — never "0 packages, ok".
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Inventory } from '../../engine/inventory/types.js';
+import type { OutcomeCode, OutcomeState } from '../../engine/model/scan-status.js';
+import { scanBlockSource } from '../../engine/pipeline.js';
+import { RawFileSource } from '../../readers/block/raw-file/index.js';
+import type { BlockSource } from '../../readers/block/types.js';
+import {
+  ext4Image,
+  haveTools,
+  lvmPvImage,
+  MiB,
+  type TreeSpec,
+  writeGptDisk,
+  writeMbrDisk,
+  xfsImage,
+} from '../helpers/disk-builder.js';
+import { buildGpt, LINUX_LVM_GUID, MemorySource } from '../readers/partition/helpers.js';
+
+const OS_RELEASE = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+`;
+const STATUS = `Package: base-files
+Status: install ok installed
+Priority: required
+Section: admin
+Installed-Size: 341
+Maintainer: Santiago Vila <sanvila@debian.org>
+Architecture: amd64
+Version: 12.4+deb12u5
+Description: Debian base system miscellaneous files
+
+Package: zlib1g
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 168
+Maintainer: Mark Brown <broonie@debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+Description: compression library - runtime
+`;
+const DEBIAN: TreeSpec = {
+  'etc/os-release': OS_RELEASE,
+  'etc/debian_version': '12.5\n',
+  'etc/hostname': 'outcome\n',
+  'var/lib/dpkg/status': STATUS,
+  'var/lib/dpkg/info/.keep': '',
+};
+
+const HAVE = haveTools('mkfs.ext4', 'debugfs', 'mkfs.xfs', 'xfs_db');
+const work = mkdtempSync(join(tmpdir(), 'snapscan-outcome-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let n = 0;
+/** A private copy of a cached image, to damage. */
+function copy(src: string): string {
+  const dst = join(work, `img-${++n}`);
+  copyFileSync(src, dst);
+  return dst;
+}
+function patch(path: string, offset: number, bytes: Buffer | number[]): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const b = Buffer.from(bytes);
+    writeSync(fd, b, 0, b.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+function debugfs(img: string, cmd: string, write = false): string {
+  return execFileSync('debugfs', [...(write ? ['-w'] : []), '-R', cmd, img], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+const ext4 = (spec: TreeSpec = DEBIAN, name = 'outcome-debian') => ext4Image(name, spec, 8);
+const gptDisk = (fsImage: string, type?: string) => {
+  const p = join(work, `gpt-${++n}.img`);
+  writeGptDisk(p, {
+    sectorSize: 512,
+    diskBytes: 24 * MiB,
+    partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: fsImage, ...(type ? { type } : {}) }],
+  });
+  return p;
+};
+
+async function scanFile(path: string): Promise<Inventory> {
+  const src = await RawFileSource.open(path);
+  try {
+    return await scanSource(src);
+  } finally {
+    await src.close();
+  }
+}
+function scanSource(src: BlockSource): Promise<Inventory> {
+  return scanBlockSource(src, {
+    resource: { type: 'image', id: 'outcome' },
+    packages: ['os'],
+    now: () => new Date(0),
+  });
+}
+
+interface Case {
+  name: string;
+  make: () => Promise<Inventory>;
+  state: OutcomeState;
+  codes: OutcomeCode[];
+  /** Packages still found (partial results kept). */
+  packages: number;
+}
+
+const cases: Case[] = [
+  {
+    name: 'bare ext4 with a dpkg database',
+    make: () => scanFile(ext4()),
+    state: 'complete',
+    codes: [],
+    packages: 2,
+  },
+  { name: 'GPT + ext4', make: () => scanFile(gptDisk(ext4())), state: 'complete', codes: [], packages: 2 },
+  {
+    name: 'an empty file',
+    make: async () => {
+      const p = join(work, 'empty.img');
+      writeFileSync(p, '');
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['no-volume-recognised'],
+    packages: 0,
+  },
+  {
+    name: '10 GiB of zeros',
+    make: async () => {
+      const p = join(work, 'zeros.img');
+      writeFileSync(p, '');
+      execFileSync('truncate', ['-s', '10G', p]);
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['no-volume-recognised'],
+    packages: 0,
+  },
+  {
+    name: 'ext4 superblock zeroed (bare disk)',
+    make: async () => {
+      const p = copy(ext4());
+      patch(p, 1024, Buffer.alloc(1024));
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['no-volume-recognised'],
+    packages: 0,
+  },
+  {
+    name: 'bad ext4 magic in a GPT partition typed Linux',
+    make: async () => {
+      const p = gptDisk(ext4());
+      patch(p, MiB + 1024 + 0x38, [0x00, 0x00]);
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['filesystem-unreadable'],
+    packages: 0,
+  },
+  {
+    name: 'MBR boot signature flipped',
+    make: async () => {
+      const p = join(work, 'mbr.img');
+      writeMbrDisk(p, {
+        diskBytes: 24 * MiB,
+        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, type: 0x83, image: ext4() }],
+      });
+      patch(p, 510, [0xaa, 0x55]);
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['no-volume-recognised'],
+    packages: 0,
+  },
+  {
+    name: 'LVM label sector zeroed (GPT partition typed Linux LVM)',
+    make: async () => {
+      const pv = lvmPvImage('outcome-pv', {
+        pvBytes: 16 * MiB,
+        vgName: 'vg0',
+        lvName: 'root',
+        lvImage: ext4(),
+      });
+      const p = join(work, 'lvm-label.img');
+      writeGptDisk(p, {
+        sectorSize: 512,
+        diskBytes: 24 * MiB,
+        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: pv, type: LINUX_LVM_GUID }],
+      });
+      patch(p, MiB + 512, Buffer.alloc(512));
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['filesystem-unreadable'],
+    packages: 0,
+  },
+  {
+    name: 'LVM metadata area unreadable',
+    make: async () => {
+      const pv = lvmPvImage('outcome-pv', {
+        pvBytes: 16 * MiB,
+        vgName: 'vg0',
+        lvName: 'root',
+        lvImage: ext4(),
+      });
+      const p = join(work, 'lvm-mda.img');
+      writeGptDisk(p, {
+        sectorSize: 512,
+        diskBytes: 24 * MiB,
+        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: pv, type: LINUX_LVM_GUID }],
+      });
+      // The mda_header's magic (" LVM2 x[5A%r0N*>") at PV offset 4096 + 4.
+      patch(p, MiB + 4096 + 4, Buffer.from('XXXX'));
+      return scanFile(p);
+    },
+    state: 'failed',
+    codes: ['partition-table-damaged'],
+    packages: 0,
+  },
+  {
+    name: 'a GPT entry outside the disk beside the root',
+    make: () => {
+      const g = buildGpt({
+        sectorSize: 512,
+        diskBytes: 24 * MiB,
+        entries: [
+          { start: 2048, end: 2048 + (16 * MiB) / 512 - 1, name: 'root' },
+          { start: 40_000, end: 90_000, name: 'past-end' },
+        ],
+      });
+      readFileSync(ext4()).copy(g.buf, MiB);
+      return scanSource(new MemorySource(g.buf));
+    },
+    state: 'partial',
+    codes: ['partition-table-damaged'],
+    packages: 2,
+  },
+  {
+    name: 'a truncated disk: GPT LastUsableLBA past the end, database still inside',
+    make: () => {
+      const g = buildGpt({
+        sectorSize: 512,
+        diskBytes: 40 * MiB,
+        entries: [{ start: 2048, end: 2048 + (32 * MiB) / 512 - 1, name: 'root' }],
+      });
+      readFileSync(ext4()).copy(g.buf, MiB);
+      // Cut after the 8 MiB filesystem: the partition runs on, the backup header is gone.
+      return scanSource(new MemorySource(g.buf.subarray(0, 12 * MiB)));
+    },
+    state: 'partial',
+    codes: ['partition-table-damaged'],
+    packages: 2,
+  },
+  {
+    name: 'an OS but no package database',
+    make: () =>
+      scanFile(ext4({ 'etc/os-release': OS_RELEASE, 'etc/debian_version': '12.5\n' }, 'outcome-nodb')),
+    state: 'partial',
+    codes: ['no-package-database'],
+    packages: 0,
+  },
+  {
+    name: 'a filesystem with no OS',
+    make: () => scanFile(ext4({ 'data/readme.txt': 'just data\n' }, 'outcome-noos')),
+    state: 'partial',
+    codes: ['no-os-identified'],
+    packages: 0,
+  },
+  {
+    name: 'ext4: the directory inode of /var/lib/dpkg has no file type',
+    make: async () => {
+      const p = copy(ext4());
+      debugfs(p, 'sif /var/lib/dpkg mode 0755', true);
+      return scanFile(p);
+    },
+    state: 'partial',
+    codes: ['corrupt-structure'],
+    packages: 0,
+  },
+  {
+    name: 'ext4: the directory block of /var/lib/dpkg became a hole',
+    make: async () => {
+      const p = copy(ext4());
+      debugfs(p, 'punch /var/lib/dpkg 0 0', true);
+      return scanFile(p);
+    },
+    state: 'partial',
+    codes: ['corrupt-structure'],
+    packages: 0,
+  },
+  {
+    name: 'ext4: the directory entry of status has name length 0',
+    make: async () => {
+      const p = copy(ext4());
+      const block = Number(debugfs(p, 'bmap /var/lib/dpkg 0').trim());
+      const buf = readFileSync(p).subarray(block * 4096, block * 4096 + 4096);
+      const at = buf.indexOf(Buffer.from('status'));
+      expect(at).toBeGreaterThan(8);
+      patch(p, block * 4096 + at - 2, [0]); // name_len sits 2 bytes before the name
+      return scanFile(p);
+    },
+    state: 'partial',
+    codes: ['corrupt-structure'],
+    packages: 0,
+  },
+  {
+    name: 'XFS: /var/lib/dpkg turned into a regular file (valid CRC)',
+    make: async () => {
+      const p = copy(xfsImage('outcome-debian', DEBIAN, { sizeMiB: 300 }));
+      execFileSync('xfs_db', ['-x', '-c', 'path /var/lib/dpkg', '-c', 'write core.mode 0100644', p], {
+        stdio: 'pipe',
+      });
+      return scanFile(p);
+    },
+    state: 'partial',
+    codes: ['corrupt-structure'],
+    packages: 0,
+  },
+];
+
+describe.skipIf(!HAVE)('engine/pipeline: scan outcome', () => {
+  it.each(cases)('$name → $state $codes', async ({ make, state, codes, packages }) => {
+    const inv = await make();
+    const got = [...new Set(inv.status.reasons.map((r) => r.code))].sort();
+    expect({ state: inv.status.state, codes: got }).toEqual({ state, codes: [...codes].sort() });
+    expect(inv.packages).toHaveLength(packages);
+    // Every reason says what happened; a volume that failed says so on the volume too.
+    for (const r of inv.status.reasons) expect(r.message).not.toBe('');
+    if (state === 'complete') expect(inv.volumes.every((v) => v.status.state === 'complete')).toBe(true);
+  });
+});
