@@ -284,10 +284,10 @@ export class Emulator {
    */
   addBackupSnapshot(
     volumeId: string,
-    o: { tool?: 'aws-backup' | 'dlm'; ageMs?: number; state?: SnapshotState } = {},
+    o: { tool?: 'aws-backup' | 'dlm'; ageMs?: number; now?: Date; state?: SnapshotState } = {},
   ): string {
     const tool = o.tool ?? 'aws-backup';
-    const startTime = new Date(Date.now() - (o.ageMs ?? 3 * 60 * 60 * 1000));
+    const startTime = new Date((o.now ?? new Date()).getTime() - (o.ageMs ?? 3 * 60 * 60 * 1000));
     const account = this.options.accountId;
     const region = this.options.region;
     const backup = {
