@@ -359,3 +359,25 @@ export async function readSection(
   }
   return ra.read(s.offset, s.size, `section ${s.name}`);
 }
+
+/** Extensions of files that are never ELF/PE/Mach-O executables even with an execute bit. */
+const NOT_BINARY =
+  /\.(sh|bash|py|pl|rb|js|mjs|cjs|php|txt|md|json|ya?ml|conf|cfg|ini|xml|html?|css|jar|war|ear|zip|gz|xz|bz2|zst|tar|pyc|h|c|go|rs|ts)$/i;
+/** Where executables live when the walk gives no file mode. */
+const BINARY_DIR = /(^|\/)(s?bin|libexec)\//;
+const APP_ROOT = /^\/(opt|usr\/local|srv|app|home\/[^/]+\/go|root\/go)\//;
+
+/**
+ * Cheap, no I/O: could this walk entry be an executable the binary catalogers read? Regular files
+ * of at least 64 bytes (when the size is known) without a script/data extension; with the mode
+ * known, any execute bit; without it, files under a bin/sbin/libexec directory or an application
+ * root (/opt, /usr/local, /srv, /app, Go's install dirs) with no extension or `.exe`.
+ */
+export function mayBeExecutable(path: string, stat: { type: string; size?: number; mode?: number }): boolean {
+  if (stat.type !== 'file') return false;
+  if (stat.size !== undefined && stat.size < 64) return false;
+  if (NOT_BINARY.test(path)) return false;
+  if (stat.mode !== undefined) return (stat.mode & 0o111) !== 0;
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return (BINARY_DIR.test(path) || APP_ROOT.test(path)) && (!base.includes('.') || /\.exe$/i.test(base));
+}

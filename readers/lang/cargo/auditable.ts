@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS, GiB, type Limits } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
-import { openExecutable, readSection } from '../executable.js';
+import { mayBeExecutable, openExecutable, readSection } from '../executable.js';
 import { cargoType } from './type.js';
 
 const id = 'lang/rust-binary';
@@ -152,8 +152,7 @@ export const rustBinaryCataloger: Cataloger = {
   kind: 'lang',
   version: 1,
   specUrls: ['https://github.com/rust-secure-code/cargo-auditable/blob/master/PARSING.md'],
-  wants: (_path, stat) =>
-    stat.type === 'file' && stat.size >= 64 && (((stat as { mode?: number }).mode ?? 0o111) & 0o111) !== 0,
+  wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
     catalogRustBinary(bufferAccess(file.bytes, file.path), file.path, ctx),

@@ -19,6 +19,7 @@ import { DEFAULT_LIMITS, GiB } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { mayBeExecutable } from '../executable.js';
 import { type GoBuildInfo, type GoModule, readGoBuildInfo } from './buildinfo.js';
 
 import { golangType } from './type.js';
@@ -130,11 +131,6 @@ export function goPackages(info: GoBuildInfo): GoPackage[] {
   return out;
 }
 
-/** Any execute bit; an unknown mode (a walk that does not give it) counts as executable. */
-export function isExecutableMode(mode: number | undefined): boolean {
-  return mode === undefined || (mode & 0o111) !== 0;
-}
-
 /**
  * Catalogs one executable. Not an executable, or an executable without Go build info (a C
  * program, a Go binary built outside module mode before Go 1.18): no packages and no error — it is
@@ -183,9 +179,7 @@ export const goBinaryCataloger: Cataloger = {
   kind: 'lang',
   version: 1,
   specUrls: ['https://go.dev/src/debug/buildinfo/buildinfo.go', 'https://pkg.go.dev/runtime/debug#BuildInfo'],
-  // Executables only (any x bit) when the walk gives the mode; the container check reads 64 bytes.
-  wants: (_path, stat) =>
-    stat.type === 'file' && stat.size >= 64 && isExecutableMode((stat as { mode?: number }).mode),
+  wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
     catalogGoBinary(bufferAccess(file.bytes, file.path), file.path, ctx),

@@ -419,11 +419,18 @@ describe('readers/lang/go-binary: build info formats and hostile input', () => {
   });
 
   it.each([
-    { mode: 0o100755, want: true },
-    { mode: 0o100644, want: false },
-    { mode: 0o100100, want: true },
-    { mode: undefined, want: true },
-  ])('wants mode $mode → $want', ({ mode, want }) => {
-    expect(goBinaryCataloger.wants!('/usr/bin/x', { type: 'file', size: 4096, mode } as never)).toBe(want);
+    { path: '/usr/bin/x', mode: 0o100755, size: 4096, want: true },
+    { path: '/usr/bin/x', mode: 0o100644, size: 4096, want: false },
+    { path: '/srv/x', mode: 0o100100, size: 4096, want: true },
+    { path: '/usr/bin/x.sh', mode: 0o100755, size: 4096, want: false },
+    { path: '/usr/bin/x', mode: 0o100755, size: 10, want: false },
+    { path: '/usr/local/bin/kubectl', mode: undefined, size: undefined, want: true },
+    { path: '/opt/app/server', mode: undefined, size: undefined, want: true },
+    { path: '/opt/app/app.exe', mode: undefined, size: undefined, want: true },
+    { path: '/usr/share/doc/readme', mode: undefined, size: undefined, want: false },
+    { path: '/usr/lib/x86_64-linux-gnu/libc.so.6', mode: undefined, size: undefined, want: false },
+    { path: '/usr/bin/python3.11', mode: undefined, size: undefined, want: false },
+  ])('wants $path (mode $mode, size $size) → $want', ({ path, mode, size, want }) => {
+    expect(goBinaryCataloger.wants!(path, { type: 'file', size, mode } as never)).toBe(want);
   });
 });
