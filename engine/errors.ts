@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'checksum-mismatch'
   | 'aborted'
   | 'invalid-argument'
+  | 'output-error'
   | 'aws-error'
   | (string & {});
 
@@ -82,7 +83,9 @@ export class BadMagicError extends FormatError {
 
 export class TruncatedError extends FormatError {
   constructor(loc: FormatLocation, need: number | bigint, have: number | bigint) {
-    super('truncated', loc, `${loc.field ?? 'data'} needs ${need} bytes, ${have} available`);
+    // Bytes available are never negative, whatever arithmetic the caller did (offset past the end).
+    const avail = typeof have === 'bigint' ? (have < 0n ? 0n : have) : Math.max(0, have);
+    super('truncated', loc, `${loc.field ?? 'data'} needs ${need} bytes, ${avail} available`);
   }
 }
 
@@ -148,6 +151,33 @@ export class AbortedError extends ScanError {
   constructor(message = 'scan aborted') {
     super('aborted', message);
   }
+}
+
+const FS_ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only filesystem',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  EIO: 'I/O error',
+  ENXIO: 'no such device',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many symbolic links',
+};
+
+/**
+ * A filesystem error (ENOENT, EISDIR, ENOSPC…) as a short human phrase, without Node's
+ * "ENOENT: no such file or directory, open '…'" noise: the caller names the path.
+ */
+export function fsErrorText(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && FS_ERRNO_TEXT[code]) return FS_ERRNO_TEXT[code]!;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Throws AbortedError when the signal has fired. Call once per record/block/directory entry. */

@@ -2,7 +2,6 @@
  * snapscan inventory --image disk.img [--format json|cyclonedx|table] [--output FILE]
  *                    [--packages os,lang] [--stats] [--quiet]
  */
-import { writeFile } from 'node:fs/promises';
 import { ScanError } from '../../errors.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import { inventoryToTable } from '../../inventory/table.js';
@@ -11,6 +10,7 @@ import { type PackageKind, scanBlockSource } from '../../pipeline.js';
 import { listOf, oneOf, parseCommandArgs } from '../args.js';
 import { outcomeExitCode, outcomeLines } from '../exit-codes.js';
 import { openImage } from '../image.js';
+import { checkOutputPath, writeOutput } from '../output.js';
 import { makeProgress } from '../progress.js';
 
 export const usage = `usage: snapscan inventory --image FILE [options]
@@ -49,8 +49,7 @@ export function statsLine(inv: Inventory): string {
 }
 
 export async function emit(text: string, output: string | undefined): Promise<void> {
-  if (output) await writeFile(output, text);
-  else process.stdout.write(text);
+  await writeOutput(text, output);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -79,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
   const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
+  if (values.output) await checkOutputPath(values.output);
   const progress = makeProgress({ quiet: values.quiet });
   const source = await openImage(values.image);
   let inv: Inventory;

@@ -2,7 +2,6 @@
  * snapscan scan: argument handling and rendering over engine/scan/scan-targets.ts (targets →
  * inventories → findings → export run).
  */
-import { writeFile } from 'node:fs/promises';
 import { ScanError } from '../../errors.js';
 import { openSink } from '../../export/open-sink.js';
 import type { Finding, Severity } from '../../findings/index.js';
@@ -15,6 +14,7 @@ import { defaultDbPath } from '../../vulndb/index.js';
 import { listOf, oneOf, parseCommandArgs, positiveInt } from '../args.js';
 import { EXIT, outcomeExitCode, outcomeLines, RESERVED_EXIT_CODES } from '../exit-codes.js';
 import { rawImagePath } from '../image.js';
+import { checkOutputPath, writeOutput } from '../output.js';
 import { makeProgress } from '../progress.js';
 
 export const usage = `usage: snapscan scan (--image FILE | --snapshot SNAP_ID | --instance INSTANCE_ID)... [options]
@@ -105,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;
 
+  if (values.output) await checkOutputPath(values.output);
   const rawImages = await Promise.all(images.map((p) => rawImagePath(p)));
   const out = values['out-dir']
     ? openSink(values['out-dir'], { aws: values.region ? { region: values.region } : {} })
@@ -165,8 +166,7 @@ export async function run(argv: string[]): Promise<number> {
         .join('');
       break;
   }
-  if (values.output) await writeFile(values.output, text);
-  else process.stdout.write(text);
+  await writeOutput(text, values.output);
 
   if (values.stats) {
     for (const r of reports) {
