@@ -33,7 +33,8 @@ export function openSink(
       throw new ScanError('invalid-argument', `not an S3 URL: "${dest}" (s3://BUCKET/PREFIX)`);
     return { sink: new LocalFolderSink(dest), prefix: '', close: () => {} };
   }
-  const client = createS3Client(o.aws ?? {});
+  // The sink retries each PutObject itself (counted, jittered); the SDK's retries would multiply them.
+  const client = createS3Client({ ...(o.aws ?? {}), maxAttempts: 1 });
   try {
     const sink = new S3Sink({
       client,

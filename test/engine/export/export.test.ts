@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cyclonedxJson } from '../../../engine/export/cyclonedx/index.js';
 import { csvCell, findingsCsv } from '../../../engine/export/findings-json/index.js';
 import { manifestKey, objectKey, safeSegment } from '../../../engine/export/layout.js';
 import { exportRun } from '../../../engine/export/run.js';
-import { S3Sink } from '../../../engine/export/s3/index.js';
+import { ExportIncompleteError, S3Sink, type S3SinkOptions } from '../../../engine/export/s3/index.js';
 import type { ResourceResult } from '../../../engine/export/sbom-input.js';
 import { type ExportSink, LocalFolderSink, type PutResult } from '../../../engine/export/sink.js';
 import { spdxJson } from '../../../engine/export/spdx/index.js';
@@ -16,6 +17,8 @@ import { buildFindings, type FindingsLookup } from '../../../engine/findings/bui
 import type { Advisory } from '../../../engine/model/advisory.js';
 import type { Match } from '../../../engine/model/match.js';
 import type { Package } from '../../../engine/model/package.js';
+import { s3For } from '../../emulator/clients.js';
+import { type Emulator, startEmulator } from '../../emulator/index.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { newAjv } from '../findings/ajv.js';
 
@@ -430,26 +433,134 @@ describe('engine/export/spdx', () => {
 });
 
 describe('engine/export/s3', () => {
+  // Through the emulator's S3 with the real S3 client: keys, bodies, SSE headers, checksums, the
+  // manifest read back with GetObject; retries and an incomplete run on PutObject failures.
+  let emu: Emulator;
+  let s3: S3Client;
+  const delays: number[] = [];
+  const sinkFor = (o: Partial<S3SinkOptions> = {}) =>
+    new S3Sink({
+      client: s3,
+      bucket: 'findings-bucket',
+      prefix: 'snapscan',
+      random: () => 0.5,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+      ...o,
+    });
+  const run = { runId: 'run-1', startedAt: NOW, tool: TOOL, prefix: 'snapscan' };
+
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 9 });
+    s3 = s3For(emu.endpoint, 1);
+    await s3.send(new CreateBucketCommand({ Bucket: 'findings-bucket' }));
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await emu?.close();
+  });
+
   it.each([
-    { kms: 'arn:aws:kms:eu-west-1:123456789012:key/abcd', sse: 'aws:kms' },
+    { kms: 'arn:aws:kms:us-east-1:123456789012:key/abcd', sse: 'aws:kms' },
     { kms: undefined, sse: 'AES256' },
-  ])('PutObject with SSE $sse and a SHA-256 checksum', async ({ kms, sse }) => {
-    const sent: Array<{ input: Record<string, unknown> }> = [];
-    const sink = new S3Sink({
-      client: { send: async (c: unknown) => sent.push(c as { input: Record<string, unknown> }) } as never,
-      bucket: 'my-findings',
-      ...(kms ? { kmsKeyId: kms } : {}),
+  ])(
+    'exportRun to S3 with SSE $sse: every object stored with its SHA-256 checksum; the manifest last, read back and verified',
+    async ({ kms, sse }) => {
+      const runId = `run-${sse.replace(/\W/g, '')}`;
+      const results = [resourceResult(), resourceResult('210987654321', 'i-0fedcba9876543210')];
+      const manifest = await exportRun(sinkFor(kms ? { kmsKeyId: kms } : {}), results, { ...run, runId });
+      const puts = emu.services.s3.puts.filter((p) => p.key.includes(`run=${runId}/`));
+      expect(puts.at(-1)?.key).toBe(manifestKey({ ...run, runId }));
+      expect(puts.every((p) => p.status === 200)).toBe(true);
+      const got = await s3.send(
+        new GetObjectCommand({
+          Bucket: 'findings-bucket',
+          Key: manifestKey({ ...run, runId }),
+          ChecksumMode: 'ENABLED',
+        }),
+      );
+      const read = JSON.parse(await got.Body!.transformToString());
+      expect(read).toEqual(JSON.parse(JSON.stringify(manifest)));
+      expect(got.ServerSideEncryption).toBe(sse);
+      expect(read.objects).toHaveLength(2 * 4);
+      for (const o of read.objects as { key: string; sha256: string; bytes: number; contentType: string }[]) {
+        expect(o.key.startsWith('snapscan/')).toBe(true);
+        const obj = await s3.send(
+          new GetObjectCommand({ Bucket: 'findings-bucket', Key: o.key, ChecksumMode: 'ENABLED' }),
+        );
+        const body = Buffer.from(await obj.Body!.transformToByteArray());
+        expect(createHash('sha256').update(body).digest('hex')).toBe(o.sha256);
+        expect(body.length).toBe(o.bytes);
+        expect(obj.ChecksumSHA256).toBe(Buffer.from(o.sha256, 'hex').toString('base64'));
+        expect(obj.ContentType).toBe(o.contentType);
+        expect(obj.ServerSideEncryption).toBe(sse);
+        expect(obj.SSEKMSKeyId).toBe(kms);
+        const stored = emu.services.s3.object('findings-bucket', o.key)!;
+        expect(stored.requestHeaders['x-amz-server-side-encryption']).toBe(sse);
+        expect(stored.bucketKeyEnabled).toBe(kms ? true : undefined);
+      }
+      const ndjson = read.objects.find((o: { kind: string }) => o.kind === 'findings-ndjson');
+      const lines = (
+        await (
+          await s3.send(new GetObjectCommand({ Bucket: 'findings-bucket', Key: ndjson.key }))
+        ).Body!.transformToString()
+      )
+        .trim()
+        .split('\n');
+      expect(lines).toHaveLength(ndjson.count);
+    },
+  );
+
+  it('throttling, 5xx, resets and a failing key are retried with jittered backoff: the run completes', async () => {
+    delays.length = 0;
+    emu.configure({
+      faults: { throttleRate: 0.2, serverErrorRate: 0.1, resetRate: 0.05, actions: ['PutObject'] },
     });
-    const body = Buffer.from('{"a":1}\n');
-    const res = await sink.put('findings/x.ndjson', body, 'application/x-ndjson');
-    expect(res.sha256).toBe(createHash('sha256').update(body).digest('hex'));
-    expect(sent[0]?.input).toMatchObject({
-      Bucket: 'my-findings',
-      Key: 'findings/x.ndjson',
-      ServerSideEncryption: sse,
-      ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
-      ...(kms ? { SSEKMSKeyId: kms } : {}),
-    });
+    emu.services.s3.failPuts(/\.cdx\.json$/, { times: 2 });
+    const sink = sinkFor({ maxAttempts: 8 });
+    const manifest = await exportRun(sink, [resourceResult()], { ...run, runId: 'run-retried' });
+    emu.configure({ faults: {} });
+    emu.services.s3.clearFailures();
+    expect(sink.stats.retries).toBeGreaterThanOrEqual(2);
+    expect(sink.stats.attempts).toBe(sink.stats.objects + sink.stats.retries);
+    expect(sink.stats.objects).toBe(manifest.objects.length + 1);
+    expect(delays).toHaveLength(sink.stats.retries);
+    // Full jitter with random() = 0.5: half of min(cap, base × 2^attempt).
+    expect(delays.every((d) => d <= 10_000)).toBe(true);
+    expect(
+      emu.services.s3.object('findings-bucket', manifestKey({ ...run, runId: 'run-retried' })),
+    ).toBeDefined();
+  });
+
+  it('a PutObject that keeps failing: ExportIncompleteError names the key, no manifest is written', async () => {
+    emu.services.s3.failPuts(/\.spdx\.json$/);
+    const err = await exportRun(sinkFor({ maxAttempts: 3 }), [resourceResult()], {
+      ...run,
+      runId: 'run-broken',
+    }).catch((e) => e);
+    emu.services.s3.clearFailures();
+    expect(err).toBeInstanceOf(ExportIncompleteError);
+    expect(err.code).toBe('export-incomplete');
+    expect(err.key).toMatch(/\.spdx\.json$/);
+    expect(err.attempts).toBe(3);
+    expect(
+      emu.services.s3.object('findings-bucket', manifestKey({ ...run, runId: 'run-broken' })),
+    ).toBeUndefined();
+    expect(
+      emu.services.s3
+        .objects('findings-bucket', 'snapscan/findings/')
+        .some((o) => o.key.includes('run=run-broken/manifest')),
+    ).toBe(false);
+  });
+
+  it('a missing bucket is not retried', async () => {
+    const err = await sinkFor({ bucket: 'no-such-bucket' })
+      .put('k', Buffer.from('x'), 'text/plain')
+      .catch((e) => e);
+    expect(err.code).toBe('export-incomplete');
+    expect(err.attempts).toBe(1);
+    expect(err.cause.name).toBe('NoSuchBucket');
   });
 
   it('rejects an invalid bucket name', () => {
