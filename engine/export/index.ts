@@ -9,7 +9,7 @@ export type { ExportKind } from './layout.js';
 export { EXPORT_LAYOUT_VERSION, manifestKey, objectKey, safeSegment } from './layout.js';
 export type { Manifest, ManifestObject } from './run.js';
 export { exportRun, MANIFEST_SCHEMA_VERSION } from './run.js';
-export { S3Sink } from './s3/index.js';
+export { ExportIncompleteError, S3Sink } from './s3/index.js';
 export type { ResourceResult, SbomContext, ToolInfo } from './sbom-input.js';
 export type { ExportSink } from './sink.js';
 export { LocalFolderSink } from './sink.js';
