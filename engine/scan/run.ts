@@ -6,6 +6,7 @@
  * package locations name the EBS volume they came from.
  */
 import { randomUUID } from 'node:crypto';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
 import { ScanPool } from '../../workers/pool.js';
 import type { ScanTask } from '../../workers/scan.worker.js';
@@ -35,6 +36,14 @@ export interface ScanRequest {
   now?: () => Date;
   onProgress?: (msg: string) => void;
   signal?: AbortSignal;
+  /** Scan an instance from completed snapshots of all its volumes younger than this, when they exist. */
+  reuseSnapshotsMaxAgeMs?: number;
+  /** Install SIGINT/SIGTERM handlers that delete snapshots and re-raise (default true; the scheduler handles signals itself). */
+  handleSignals?: boolean;
+  /** Shared across calls (the scheduler): a pool, an EC2 client, the account id (no STS call). */
+  pool?: ScanPool;
+  ec2?: EC2Client;
+  accountId?: string;
 }
 
 export interface TargetResult {
@@ -42,7 +51,7 @@ export interface TargetResult {
   inventory?: Inventory;
   error?: ScanError;
   /** Snapshots created for it and whether they were deleted. */
-  snapshots?: { created: string[]; deleted: string[]; failed: string[] };
+  snapshots?: { created: string[]; deleted: string[]; failed: string[]; reused?: string[] };
 }
 
 /** Merges the per-volume inventories of one instance into one. */
@@ -96,9 +105,9 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   const runId = req.runId ?? randomUUID();
   const aws = req.aws ?? {};
   const total = (req.images?.length ?? 0) + (req.snapshots?.length ?? 0) + (req.instances?.length ?? 0);
-  const pool = new ScanPool({ threads: Math.min(req.concurrency ?? 4, Math.max(1, total)) });
-  let accountId: string | undefined;
-  if ((req.snapshots?.length ?? 0) + (req.instances?.length ?? 0) > 0) {
+  const pool = req.pool ?? new ScanPool({ threads: Math.min(req.concurrency ?? 4, Math.max(1, total)) });
+  let accountId: string | undefined = req.accountId;
+  if (!accountId && (req.snapshots?.length ?? 0) + (req.instances?.length ?? 0) > 0) {
     try {
       const sts = createStsClient(aws);
       accountId = (await sts.send(new (stsSdk().GetCallerIdentityCommand)({}))).Account;
@@ -146,7 +155,7 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
       ),
     );
   }
-  const ec2 = (req.instances?.length ?? 0) > 0 ? createEc2Client(aws) : undefined;
+  const ec2 = req.ec2 ?? ((req.instances?.length ?? 0) > 0 ? createEc2Client(aws) : undefined);
   for (const instanceId of req.instances ?? []) {
     const result: TargetResult = { target: instanceId, snapshots: { created: [], deleted: [], failed: [] } };
     jobs.push(
@@ -157,6 +166,12 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
           runId,
           ...(req.snapshotTtlMs ? { ttlMs: req.snapshotTtlMs } : {}),
           ...(req.now ? { now: req.now } : {}),
+          ...(req.reuseSnapshotsMaxAgeMs !== undefined ? { reuseMaxAgeMs: req.reuseSnapshotsMaxAgeMs } : {}),
+          ...(req.handleSignals !== undefined ? { handleSignals: req.handleSignals } : {}),
+          onReused: (snaps) => {
+            result.snapshots!.reused = snaps.map((s) => s.snapshotId);
+            progress(`${instanceId}: reusing ${snaps.length} completed snapshot(s)`);
+          },
           wait: {
             ...req.snapshotWait,
             ...(req.signal ? { signal: req.signal } : {}),
@@ -207,7 +222,7 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   try {
     return await Promise.all(jobs);
   } finally {
-    ec2?.destroy();
-    await pool.close();
+    if (!req.ec2) ec2?.destroy();
+    if (!req.pool) await pool.close();
   }
 }

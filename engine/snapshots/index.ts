@@ -13,7 +13,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { sleep } from '../../readers/block/ebs/retry.js';
 import { ec2Sdk } from '../aws/clients.js';
 import { AbortedError, ScanError } from '../errors.js';
-import { managedTags } from './tags.js';
+import { managedTags, TAG_MANAGED } from './tags.js';
 
 export * from './tags.js';
 
@@ -52,6 +52,13 @@ export interface SnapshotInstanceOptions {
 }
 
 export interface WithSnapshotsOptions extends SnapshotInstanceOptions {
+  /**
+   * Reuse before creating: when every EBS volume of the instance has a completed snapshot younger
+   * than this (a backup tool's daily one), scan those and create none. Reused snapshots are never
+   * deleted (snapscan did not create them); snapshots carrying snapscan:managed are never reused.
+   */
+  reuseMaxAgeMs?: number;
+  onReused?: (snapshots: InstanceSnapshot[]) => void;
   /** Install SIGINT/SIGTERM handlers that delete the snapshots, then re-raise (default true). */
   handleSignals?: boolean;
   /** Called once the snapshots exist (before the wait): ids to clean up if this process dies. */
@@ -69,6 +76,62 @@ export class SnapshotLifecycleError extends ScanError {}
 const DEFAULT_TTL_MS = 6 * 60 * 60 * 1000;
 /** DescribeSnapshots may not know a snapshot for a moment after CreateSnapshots (eventual consistency). */
 const MAX_NOT_FOUND_POLLS = 5;
+
+/**
+ * Completed snapshots younger than `maxAgeMs` of each of the instance's EBS volumes, newest first,
+ * none of them snapscan's own; undefined unless every volume has one.
+ */
+export async function findReusableSnapshots(
+  ec2: EC2Client,
+  instanceId: string,
+  maxAgeMs: number,
+  now: Date,
+  signal?: AbortSignal,
+): Promise<InstanceSnapshot[] | undefined> {
+  const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+    abortSignal: signal as never,
+  });
+  const instance = described.Reservations?.flatMap((r) => r.Instances ?? []).find(
+    (i) => i.InstanceId === instanceId,
+  );
+  if (!instance) throw new SnapshotLifecycleError('not-found', `instance ${instanceId} not found`);
+  const volumes = (instance.BlockDeviceMappings ?? [])
+    .filter((m) => m.Ebs?.VolumeId)
+    .map((m) => ({ volumeId: m.Ebs!.VolumeId!, device: m.DeviceName ?? '' }));
+  if (volumes.length === 0) return undefined;
+  const out = await ec2.send(
+    new DescribeSnapshotsCommand({
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: 'volume-id', Values: volumes.map((v) => v.volumeId) },
+        { Name: 'status', Values: ['completed'] },
+      ],
+    }),
+    { abortSignal: signal as never },
+  );
+  const oldest = now.getTime() - maxAgeMs;
+  const picked: InstanceSnapshot[] = [];
+  for (const v of volumes) {
+    const best = (out.Snapshots ?? [])
+      .filter(
+        (s) =>
+          s.VolumeId === v.volumeId &&
+          s.State === 'completed' &&
+          s.StartTime !== undefined &&
+          new Date(s.StartTime).getTime() >= oldest &&
+          !(s.Tags ?? []).some((t) => t.Key === TAG_MANAGED),
+      )
+      .sort((a, b) => new Date(b.StartTime!).getTime() - new Date(a.StartTime!).getTime())[0];
+    if (!best?.SnapshotId) return undefined;
+    picked.push({
+      snapshotId: best.SnapshotId,
+      volumeId: v.volumeId,
+      device: v.device,
+      sizeGiB: best.VolumeSize ?? 0,
+    });
+  }
+  return picked;
+}
 
 /** Creates one snapshot per EBS volume of the instance, tagged at creation. Does not wait. */
 export async function createInstanceSnapshots(
@@ -255,6 +318,19 @@ export async function withInstanceSnapshots<T>(
       process.kill(process.pid, caught);
     }
   };
+  if (o.reuseMaxAgeMs !== undefined) {
+    const reused = await findReusableSnapshots(
+      ec2,
+      instanceId,
+      o.reuseMaxAgeMs,
+      o.now?.() ?? new Date(),
+      outer,
+    );
+    if (reused) {
+      o.onReused?.(reused);
+      return fn(reused, { signal: controller.signal });
+    }
+  }
   if (o.handleSignals ?? true) for (const s of signals) process.on(s, onSignal);
   try {
     snaps = await createInstanceSnapshots(ec2, instanceId, o);
