@@ -20,6 +20,11 @@ export interface JanitorOptions {
   /** DescribeSnapshots pages to read at most (1000 snapshots each). Default 100. */
   maxPages?: number;
   onEvent?: (e: JanitorEvent) => void;
+  /**
+   * Runs known to be dead (a scheduler pass whose process was killed): their snapscan-managed
+   * snapshots are deleted without waiting for snapscan:expires-at.
+   */
+  deadRuns?: ReadonlySet<string>;
 }
 
 export type JanitorEvent =
@@ -34,6 +39,16 @@ export interface JanitorReport {
   wouldDelete: string[];
   skipped: { snapshotId: string; reason: string }[];
   failed: { snapshotId: string; error: string }[];
+}
+
+/** Why a snapshot must not be deleted now; undefined when it may (expired, or of a dead run). */
+function deletableReason(
+  tags: Record<string, string>,
+  now: Date,
+  deadRuns: ReadonlySet<string> | undefined,
+): string | undefined {
+  if (tags[TAG_MANAGED] === 'true' && deadRuns?.has(tags[TAG_RUN] ?? '')) return undefined;
+  return notExpiredReason(tags, now);
 }
 
 export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promise<JanitorReport> {
@@ -61,7 +76,7 @@ export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promis
     const id = snap.SnapshotId;
     if (!id) continue;
     report.examined++;
-    const reason = notExpiredReason(tagMap(snap.Tags), now);
+    const reason = deletableReason(tagMap(snap.Tags), now, o.deadRuns);
     if (reason) {
       report.skipped.push({ snapshotId: id, reason });
       o.onEvent?.({ kind: 'skip', snapshotId: id, reason });
@@ -74,7 +89,7 @@ export async function runJanitor(ec2: EC2Client, o: JanitorOptions = {}): Promis
       );
       const current = fresh.Snapshots?.find((s) => s.SnapshotId === id);
       const tags = tagMap(current?.Tags);
-      const again = current ? notExpiredReason(tags, now) : 'gone before deletion';
+      const again = current ? deletableReason(tags, now, o.deadRuns) : 'gone before deletion';
       if (again) {
         report.skipped.push({ snapshotId: id, reason: again });
         o.onEvent?.({ kind: 'skip', snapshotId: id, reason: again });

@@ -11,8 +11,9 @@ export interface ScanJob {
   method: 'ssm' | 'agentless';
   /** Hybrid fallback reason (agentless because the inventory was stale…). */
   methodReason?: string;
-  /** SSM jobs: the CaptureTime seen when planning. */
+  /** SSM jobs: the CaptureTime seen when planning, and the platform DescribeInstanceInformation reported. */
   captureTime?: string;
+  platform?: { platformType?: string; platformName?: string; platformVersion?: string };
   tags: Record<string, string>;
   /** How long past due, for ordering; larger first. */
   overdueMs: number;

@@ -19,8 +19,9 @@ import { INVENTORY_SCHEMA_VERSION } from '../engine/inventory/types.js';
 import type { OsInfo } from '../engine/model/os.js';
 import type { Package } from '../engine/model/package.js';
 import { TOOL } from '../engine/version.js';
+import { debType } from '../readers/pkgdb/dpkg/type.js';
 import { splitDebVersion } from '../readers/pkgdb/dpkg/version.js';
-import { distroQualifier, osPackagePurl, purlNamespace } from '../readers/pkgdb/purl.js';
+import { distroQualifier, purlNamespace } from '../readers/pkgdb/purl.js';
 import { evr, parseSourceRpm, rpmPurl } from '../readers/pkgdb/rpm/package.js';
 
 export interface SsmPlatform {
@@ -155,8 +156,7 @@ export function ssmEntriesToPackages(
         version: full,
         sourceName,
         sourceVersion,
-        purl: osPackagePurl({
-          type: 'deb',
+        purl: debType.purl({
           namespace: purlNamespace(os, 'debian'),
           name,
           version: full,
@@ -210,10 +210,11 @@ export function ssmInventory(
         partition: { scheme: 'ssm', number: 0, start: '0', size: '0', type: 'AWS:Application' },
         os: platform.os,
         packageCount: packages.length,
+        status: { state: 'complete', reasons: [] },
       },
     ],
     packages,
-    status: { state: 'ok', issues: [] } as unknown as Inventory['status'],
+    status: { state: 'complete', reasons: [], issues: [] },
     stats: { reads: 0, bytesRead: 0, distinctBlocks: 0, wallMs: 0 },
   };
 }

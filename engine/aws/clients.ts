@@ -5,7 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientOptions, httpHandler } from '../../readers/block/ebs/client.js';
 
@@ -21,6 +23,9 @@ export type StsSdk = typeof import('@aws-sdk/client-sts');
 export const ec2Sdk = (): Ec2Sdk => requireSdk('@aws-sdk/client-ec2') as Ec2Sdk;
 export const stsSdk = (): StsSdk => requireSdk('@aws-sdk/client-sts') as StsSdk;
 const s3Sdk = () => requireSdk('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+const ssmSdk = () => requireSdk('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+const eventBridgeSdk = () =>
+  requireSdk('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
 
 export type { AwsClientOptions };
 
@@ -49,4 +54,14 @@ export function createStsClient(o: AwsClientOptions & { maxAttempts?: number } =
 export function createS3Client(o: AwsClientOptions & { maxAttempts?: number } = {}): S3Client {
   const custom = o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   return new (s3Sdk().S3Client)({ ...common(o), forcePathStyle: custom !== undefined && custom !== '' });
+}
+
+export function createSsmClient(o: AwsClientOptions & { maxAttempts?: number } = {}): SSMClient {
+  return new (ssmSdk().SSMClient)(common(o));
+}
+
+export function createEventBridgeClient(
+  o: AwsClientOptions & { maxAttempts?: number } = {},
+): EventBridgeClient {
+  return new (eventBridgeSdk().EventBridgeClient)(common(o));
 }

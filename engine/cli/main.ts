@@ -20,6 +20,15 @@ const COMMANDS: Record<
     summary: 'scan an image, a snapshot or an instance for vulnerabilities',
     load: () => import('./commands/scan.js'),
   },
+  scheduler: {
+    summary:
+      'keep every EC2 instance scanned on a cadence (hybrid SSM/snapshot), export findings and coverage',
+    load: () => import('./commands/scheduler.js'),
+  },
+  rematch: {
+    summary: 're-match stored inventories against the current vulnerability data (no snapshot)',
+    load: () => import('./commands/rematch.js'),
+  },
   janitor: {
     summary: 'delete expired snapshots that carry snapscan tags (and nothing else)',
     load: () => import('./commands/janitor.js'),

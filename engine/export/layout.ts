@@ -6,6 +6,8 @@
  *   [PREFIX/]findings/dt=YYYY-MM-DD/run=RUN_ID/ACCOUNT/RESOURCE.csv        same findings, one row each
  *   [PREFIX/]sbom/dt=YYYY-MM-DD/run=RUN_ID/ACCOUNT/RESOURCE.cdx.json       CycloneDX 1.5 + vulnerabilities
  *   [PREFIX/]sbom/dt=YYYY-MM-DD/run=RUN_ID/ACCOUNT/RESOURCE.spdx.json      SPDX 2.3
+ *   [PREFIX/]coverage/dt=YYYY-MM-DD/run=RUN_ID/ACCOUNT/coverage.ndjson     scheduler runs: one coverage record
+ *                                                                          per instance (Inspector field names)
  *   [PREFIX/]findings/dt=YYYY-MM-DD/run=RUN_ID/manifest.json               written last: every object with
  *                                                                          count and SHA-256; a run without
  *                                                                          it is incomplete
@@ -19,13 +21,22 @@ import { ScanError } from '../errors.js';
 
 export const EXPORT_LAYOUT_VERSION = '1';
 
-export type ExportKind = 'findings-ndjson' | 'findings-csv' | 'sbom-cyclonedx' | 'sbom-spdx';
+export type ExportKind =
+  | 'findings-ndjson'
+  | 'findings-csv'
+  | 'sbom-cyclonedx'
+  | 'sbom-spdx'
+  | 'coverage-ndjson';
 
-const SUFFIX: Record<ExportKind, { top: 'findings' | 'sbom'; ext: string; contentType: string }> = {
+const SUFFIX: Record<
+  ExportKind,
+  { top: 'findings' | 'sbom' | 'coverage'; ext: string; contentType: string }
+> = {
   'findings-ndjson': { top: 'findings', ext: '.ndjson', contentType: 'application/x-ndjson' },
   'findings-csv': { top: 'findings', ext: '.csv', contentType: 'text/csv; charset=utf-8' },
   'sbom-cyclonedx': { top: 'sbom', ext: '.cdx.json', contentType: 'application/vnd.cyclonedx+json' },
   'sbom-spdx': { top: 'sbom', ext: '.spdx.json', contentType: 'application/spdx+json' },
+  'coverage-ndjson': { top: 'coverage', ext: '.ndjson', contentType: 'application/x-ndjson' },
 };
 
 export function contentTypeOf(kind: ExportKind): string {

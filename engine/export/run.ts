@@ -53,10 +53,13 @@ export interface ExportRunOptions extends RunKeyInput {
   tool: ToolInfo;
   /** Formats to write; all by default. */
   formats?: ExportKind[];
+  /** Coverage records (scheduler runs), one NDJSON object per account, before the manifest. */
+  coverage?: Array<{ awsAccountId: string; records: readonly unknown[] }>;
   clock?: () => Date;
 }
 
 const ALL_KINDS: ExportKind[] = ['findings-ndjson', 'findings-csv', 'sbom-cyclonedx', 'sbom-spdx'];
+const SBOM_KINDS: ReadonlySet<ExportKind> = new Set(['sbom-cyclonedx', 'sbom-spdx']);
 
 export async function exportRun(
   sink: ExportSink,
@@ -77,6 +80,9 @@ export async function exportRun(
     packagesTotal += r.packages.length;
     const sbomCtx = { runId: opts.runId, createdAt: opts.startedAt, tool: opts.tool };
     for (const kind of kinds) {
+      // A resource known only by its findings (terminated, never read) gets no SBOM: an empty SBOM
+      // would claim "nothing installed".
+      if (r.noSbom && SBOM_KINDS.has(kind)) continue;
       let body: Buffer;
       let count: number;
       switch (kind) {
@@ -96,6 +102,8 @@ export async function exportRun(
           body = Buffer.from(spdxJson({ ...r, findings }, sbomCtx), 'utf8');
           count = r.packages.length;
           break;
+        default:
+          continue;
       }
       const key = objectKey(opts, kind, r.awsAccountId, r.resource.id);
       const contentType = contentTypeOf(kind);
@@ -111,6 +119,22 @@ export async function exportRun(
         contentType,
       });
     }
+  }
+  for (const c of opts.coverage ?? []) {
+    const kind = 'coverage-ndjson' as const;
+    const key = objectKey(opts, kind, c.awsAccountId, 'coverage');
+    const body = Buffer.from(c.records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');
+    const put = await sink.put(key, body, contentTypeOf(kind));
+    objects.push({
+      key,
+      kind,
+      awsAccountId: c.awsAccountId,
+      resourceId: 'coverage',
+      count: c.records.length,
+      bytes: put.bytes,
+      sha256: put.sha256,
+      contentType: contentTypeOf(kind),
+    });
   }
   const manifest: Manifest = {
     schemaVersion: MANIFEST_SCHEMA_VERSION,

@@ -9,6 +9,8 @@ export interface ResourceResult {
   os?: OsInfo;
   packages: Package[];
   findings: Finding[];
+  /** Known only by its findings (no inventory read): no SBOM is written for it. */
+  noSbom?: boolean;
 }
 
 export interface ToolInfo {

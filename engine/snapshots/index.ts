@@ -88,7 +88,7 @@ export async function findReusableSnapshots(
   now: Date,
   signal?: AbortSignal,
 ): Promise<InstanceSnapshot[] | undefined> {
-  const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+  const described = await ec2.send(new (ec2Sdk().DescribeInstancesCommand)({ InstanceIds: [instanceId] }), {
     abortSignal: signal as never,
   });
   const instance = described.Reservations?.flatMap((r) => r.Instances ?? []).find(
@@ -100,7 +100,7 @@ export async function findReusableSnapshots(
     .map((m) => ({ volumeId: m.Ebs!.VolumeId!, device: m.DeviceName ?? '' }));
   if (volumes.length === 0) return undefined;
   const out = await ec2.send(
-    new DescribeSnapshotsCommand({
+    new (ec2Sdk().DescribeSnapshotsCommand)({
       OwnerIds: ['self'],
       Filters: [
         { Name: 'volume-id', Values: volumes.map((v) => v.volumeId) },

@@ -1,0 +1,161 @@
+/**
+ * The scheduler process: builds the clients (standard SDK configuration: credential chain, region,
+ * AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>), the state store, the export sink, the scan pool
+ * and the vulnerability store, then runs passes — once, or forever with a pause between passes
+ * (discovery is cheap; each instance is scanned only when due). SIGTERM (ECS stops tasks with it,
+ * then SIGKILL after 30 s): stop taking work, abort in-flight scans (their snapshots are deleted in
+ * `finally`), flush state, exit 0 — with a hard stop at 25 s.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  createEc2Client,
+  createEventBridgeClient,
+  createS3Client,
+  createSsmClient,
+  createStsClient,
+} from '../engine/aws/clients.js';
+import { ScanError } from '../engine/errors.js';
+import { openSink } from '../engine/export/open-sink.js';
+import { VulnStore } from '../engine/vulndb/index.js';
+import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds } from '../engine/vulndb/update.js';
+import { ScanPool } from '../workers/pool.js';
+import { type PassReport, runPass, type SchedulerConfig } from './pass.js';
+import { openStateStore } from './state-store.js';
+
+export type DbUpdate = 'never' | 'startup' | 'daily';
+
+export interface SchedulerRunOptions extends SchedulerConfig {
+  once: boolean;
+  output: string;
+  state: string;
+  kmsKeyId?: string;
+  db: string;
+  dbUpdate: DbUpdate;
+  /** Pause between passes when running forever. */
+  passEveryMs: number;
+  /** Only re-match stored inventories and export (snapscan rematch). */
+  rematchOnly?: boolean;
+  now?: () => Date;
+  log?: (line: string) => void;
+  onPass?: (r: PassReport) => void;
+  signal?: AbortSignal;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function runScheduler(
+  o: SchedulerRunOptions,
+): Promise<{ passes: PassReport[]; exitCode: number }> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`snapscan scheduler: ${l}\n`));
+  const now = o.now ?? (() => new Date());
+  const s3 = o.output.startsWith('s3://') || o.state.startsWith('s3://') ? createS3Client({}) : undefined;
+  const ec2s = new Map<string, EC2Client>();
+  const ssms = new Map<string, SSMClient>();
+  const clients = {
+    ec2: (region: string) => {
+      const c = ec2s.get(region) ?? createEc2Client({ region });
+      ec2s.set(region, c);
+      return c;
+    },
+    ssm: (region: string) => {
+      const c = ssms.get(region) ?? createSsmClient({ region });
+      ssms.set(region, c);
+      return c;
+    },
+    sts: createStsClient(o.regions[0] ? { region: o.regions[0] } : {}),
+    ...(o.eventsBus ? { events: createEventBridgeClient(o.regions[0] ? { region: o.regions[0] } : {}) } : {}),
+  };
+  const out = openSink(o.output, { ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}) });
+  const state = openStateStore(o.state, {
+    ...(s3 ? { s3 } : {}),
+    ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}),
+  });
+  const pool = new ScanPool({ threads: Math.max(1, o.concurrency) });
+  const passes: PassReport[] = [];
+  let lastDbUpdate: number | undefined;
+  let exitCode = 0;
+  try {
+    for (let first = true; !o.signal?.aborted; first = false) {
+      let dbUpdatedAt: string | undefined;
+      if (
+        !o.rematchOnly &&
+        (o.dbUpdate === 'startup'
+          ? first
+          : o.dbUpdate === 'daily' &&
+            (lastDbUpdate === undefined || now().getTime() - lastDbUpdate >= DAY_MS))
+      ) {
+        try {
+          const results = await updateFeeds(o.db, selectFeeds(DEFAULT_FEED_SELECTORS), {
+            keepGoing: true,
+            clock: now,
+          });
+          const failed = results.filter((r) => r.status === 'failed');
+          log(`db update: ${results.length - failed.length} feeds ok, ${failed.length} failed`);
+          dbUpdatedAt = now().toISOString();
+          lastDbUpdate = now().getTime();
+        } catch (err) {
+          log(`db update failed (scanning with the current data): ${(err as Error).message}`);
+        }
+      }
+      let store: VulnStore;
+      try {
+        store = VulnStore.openReadOnly(o.db);
+      } catch (err) {
+        throw new ScanError('db-error', `vulnerability database ${o.db}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      let report: PassReport;
+      try {
+        report = await runPass(
+          {
+            cfg: o,
+            clients,
+            state,
+            sink: out.sink,
+            exportPrefix: out.prefix,
+            store,
+            pool,
+            now,
+            log,
+            ...(o.signal ? { signal: o.signal } : {}),
+            ...(dbUpdatedAt ? { dbUpdatedAt } : {}),
+          },
+          { rematchOnly: o.rematchOnly ?? false },
+        );
+      } finally {
+        store.close();
+      }
+      passes.push(report);
+      o.onPass?.(report);
+      const c = report.counts;
+      log(
+        `pass ${report.passId}: ${report.ok ? 'complete' : `INCOMPLETE (${report.error})`}; ${c.instances} instances: ${c.scanned} scanned (${c.ssm} ssm, ${c.agentless} agentless), ${c.kept} kept, ${c.skipped} skipped, ${c.failed} failed, ${c.terminated} terminated, ${c.rematched} rematched; snapshots ${report.snapshots.created} created, ${report.snapshots.reused} reused; findings +${report.findings.opened} -${report.findings.closed}${report.aborted ? '; interrupted' : ''}`,
+      );
+      if (!report.ok && !report.aborted) exitCode = 1;
+      if (o.once || o.rematchOnly) break;
+      exitCode = 0;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, o.passEveryMs);
+        o.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  } finally {
+    await pool.close();
+    out.close();
+    s3?.destroy();
+    for (const c of ec2s.values()) c.destroy();
+    for (const c of ssms.values()) c.destroy();
+    clients.sts.destroy();
+    clients.events?.destroy();
+  }
+  return { passes, exitCode };
+}
