@@ -79,6 +79,16 @@ export const DEFAULT_LIMITS = {
   MAX_EBS_BLOCK_BYTES: 512 * KiB,
   /** Bytes of one directory's blocks (ext4): 1M entries of ~40 B plus htree slack stay far below. */
   MAX_DIR_BYTES: 256 * MiB,
+  /** Language walk: directory depth below the filesystem root (node_modules nest deep; 40 levels is PATH_MAX-ish). */
+  MAX_LANG_WALK_DEPTH: 40,
+  /** Language walk: directory entries visited on one filesystem (a 1.5 GB root has ~60,000). */
+  MAX_LANG_WALK_ENTRIES: 2_000_000,
+  /** Language walk: one manifest file (METADATA, package.json, installed.json, deps.json, gemspec). */
+  MAX_LANG_FILE_BYTES: 16 * MiB,
+  /** Language walk: bytes read from all wanted files of one filesystem together. */
+  MAX_LANG_TOTAL_BYTES: 512 * MiB,
+  /** Language walk: wanted files on one filesystem (each becomes a read and a parse). */
+  MAX_LANG_FILES: 200_000,
   /** Bytes one InodeStore.readData call may return (it allocates the result). */
   MAX_READ_DATA_BYTES: 1 * GiB,
   /** Zip central directory entries (a Spring Boot fat jar has ~10-30k; big EARs ~100k). */

@@ -7,10 +7,11 @@
 import { CountingSource } from '../readers/block/counting.js';
 import type { BlockSource } from '../readers/block/types.js';
 import type { Cataloger } from '../readers/cataloger.js';
-import { osCatalogers } from '../readers/catalogers.js';
+import { LANG_CATALOGERS, osCatalogers } from '../readers/catalogers.js';
 import { runOsCatalogers } from '../readers/dispatch.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
+import { attributeOwners, type LangWalkOptions, runLangCatalogers } from '../readers/lang-walk.js';
 import { detectOs } from '../readers/os/index.js';
 import { allErrors, allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
 import type { Partition } from '../readers/partition/types.js';
@@ -49,6 +50,8 @@ export interface ScanOptions {
    * copyright licenses). Off by default: on EBS every extra small file costs block fetches.
    */
   details?: boolean;
+  /** The language walk: directories skipped (default /proc, /sys, /dev, /run, /tmp, caches…), concurrency. */
+  langWalk?: LangWalkOptions;
   /** Label of the volume source when a resource has several (EBS volume id). */
   sourceLabel?: string;
 }
@@ -71,9 +74,10 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   const now = opts.now ?? (() => new Date());
   const limits = opts.limits ?? { ...DEFAULT_LIMITS };
   const kinds = new Set(opts.packages ?? ['os', 'lang']);
-  const catalogers = (opts.catalogers ?? osCatalogers({ details: opts.details ?? false })).filter((c) =>
-    kinds.has(c.kind),
-  );
+  const catalogers = (
+    opts.catalogers ?? [...osCatalogers({ details: opts.details ?? false }), ...LANG_CATALOGERS]
+  ).filter((c) => kinds.has(c.kind));
+  const langCatalogers = catalogers.filter((c) => c.kind === 'lang');
   const progress = opts.onProgress ?? (() => {});
   const source = root instanceof CountingSource ? root : new CountingSource(root);
   const issues: ScanIssue[] = [];
@@ -181,6 +185,21 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
       packages.push(p);
     }
     report.packageCount = res.packages.length;
+    if (langCatalogers.length > 0) {
+      // One bounded walk shared by every language cataloger; then packages an OS package installed
+      // are attributed to it (matched through the distro's advisories, not twice).
+      progress(`walking ${where} for language packages`);
+      const ctx = { fs, os: report.os, limits, signal: opts.signal };
+      const lr = await runLangCatalogers(langCatalogers, ctx, opts.langWalk);
+      const ownerErrors = await attributeOwners(lr.packages, res.packages, ctx);
+      for (const e of [...lr.errors, ...ownerErrors])
+        issueHere({ stage: e.cataloger, location: `${where}:${e.path}`, error: e.error });
+      for (const p of lr.packages) {
+        for (const loc of p.locations) loc.filesystem = opts.sourceLabel ? `${opts.sourceLabel}:${vid}` : vid;
+        packages.push(p);
+      }
+      report.packageCount += lr.packages.length;
+    }
     // An OS without any package database is not a clean machine: something hid the database.
     if (
       report.os &&

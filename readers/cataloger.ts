@@ -51,9 +51,13 @@ export interface Cataloger {
   readonly specUrls: readonly string[];
   /** Fixed paths (OS catalogers). `dir/*` = every regular file directly in dir. */
   readonly paths?: readonly string[];
-  /** Cheap, no I/O: does this cataloger want this path from the walk? */
-  wants?(path: string, stat: { type: FileType; size: number }): boolean;
-  /** Largest file it accepts (defaults to MAX_PKGDB_BYTES). */
+  /**
+   * Cheap, no I/O: does this cataloger want this path? `size` is given when already known (OS
+   * directory patterns stat the file); the language walk offers the directory entry's type only,
+   * and the dispatcher checks the size against `maxBytes` before reading.
+   */
+  wants?(path: string, stat: { type: FileType; size?: number }): boolean;
+  /** Largest file it accepts (defaults to MAX_PKGDB_BYTES for OS, MAX_LANG_FILE_BYTES for lang catalogers). */
   readonly maxBytes?: number;
   /** Files larger than this are handed over as a temporary local copy (`CatalogFile.spill`), not in memory. */
   readonly spillAboveBytes?: number;
@@ -73,4 +77,14 @@ export interface PackageModule {
   readonly version: number;
   readonly packageType: PackageTypeInfo;
   readonly catalogers: readonly Cataloger[];
+  /**
+   * OS package types: which of `paths` an installed package of this type lists as its own
+   * (dpkg's info/*.list, rpm's header file list). Language packages found there are attributed
+   * to that package and matched through the distro's advisories, not twice.
+   */
+  readonly owners?: (
+    paths: ReadonlySet<string>,
+    packages: readonly Package[],
+    ctx: CatalogContext,
+  ) => Promise<{ owners: Map<string, Package>; errors: Array<{ path: string; error: SerializedError }> }>;
 }

@@ -345,6 +345,14 @@ export function matchDetailed(
   const skipped: SkippedPackage[] = [];
   let lookups = 0;
   for (const pkg of packages) {
+    if (pkg.ownedBy) {
+      // Installed by an OS package: that package's distro advisories cover it (no double report).
+      skipped.push({
+        package: pkg,
+        reason: `owned by ${pkg.ownedBy}: matched through its distro's advisories`,
+      });
+      continue;
+    }
     const type = packageTypeOf(pkg);
     const keys = type ? lookupKeys(pkg, os) : [];
     if (!type || keys.length === 0) {

@@ -36,6 +36,11 @@ export interface Package {
   /** Package URL (https://github.com/package-url/purl-spec), with distro qualifier when known. */
   purl: string;
   locations: PackageLocation[];
+  /**
+   * purl of the OS package whose file list holds this (language) package's location: the OS
+   * package's advisories cover it, so it is not matched again against its language ecosystem.
+   */
+  ownedBy?: string;
   /** Format-specific extras (installed size, provides, modularity label…). */
   metadata?: Record<string, unknown>;
 }

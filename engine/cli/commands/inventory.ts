@@ -22,7 +22,7 @@ options:
   --image FILE           raw disk image to read (required)
   --format FORMAT        json | cyclonedx | table (default: table on a terminal, json otherwise)
   --output FILE          write there instead of stdout
-  --packages KINDS       os (language packages: not available yet)
+  --packages KINDS       os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)
   --details              also read per-package file lists and licenses (more blocks read)
   --allow-partial        exit 0 when the scan is partial (default: exit 3; failed scans exit 4)
   --stats                print bytes read, distinct 512 KiB blocks and wall time on stderr
@@ -76,8 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     FORMATS,
     process.stdout.isTTY && !values.output ? 'table' : 'json',
   );
-  // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
-  const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
+  const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
   if (values.output) await checkOutputPath(values.output);
   const progress = makeProgress({ quiet: values.quiet });
   const source = await openImage(values.image);

@@ -34,9 +34,7 @@ options:
   --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
   --exit-code N          exit with N when a finding at or above --severity remains (CI gating; not 0-4)
   --allow-partial        exit 0 when a scan is partial (default: exit 3; failed scans exit 4)
-  --packages KINDS       os,lang (default: every kind snapscan knows)
-  --exit-code N          exit with N when a finding at or above --severity remains (CI gating)
-  --packages KINDS       os (language packages: not available yet)
+  --packages KINDS       os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)
   --concurrency N        targets scanned at once (default 4)
   --ebs-concurrency N    EBS requests in flight per snapshot (default 64)
   --region REGION        AWS region (default: the standard chain)
@@ -99,8 +97,7 @@ export async function run(argv: string[]): Promise<number> {
       'invalid-argument',
       `--exit-code must be 5..255: 0-4 are snapscan's own exit codes (see README); got ${exitCode}`,
     );
-  // Language catalogers are not wired yet (issue 10): `lang` is refused rather than silently empty.
-  const kinds = listOf<PackageKind>('packages', values.packages, ['os'], ['os']);
+  const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
   const maxAge = positiveInt('max-db-age-days', values['max-db-age-days'], 7);
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;

@@ -1,10 +1,14 @@
 /**
- * lang/nuget: .NET dependencies (*.deps.json).
- *
- * This folder holds the `nuget` package type (type.ts: purl, OSV ecosystem, comparator, package
- * manager) and its catalogers.
+ * lang/nuget: NuGet packages a .NET application was built with, from its `*.deps.json`.
+ * Output: `nuget` packages, purl `pkg:nuget/<name>@<version>`, location the deps.json.
  */
-import type { Cataloger } from '../../cataloger.js';
+import { serializeError } from '../../../engine/errors.js';
+import type { Package } from '../../../engine/model/package.js';
+import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { parseDepsJson } from './deps-json.js';
+import { nugetType } from './type.js';
+
+export { type DepsJsonLibrary, parseDepsJson } from './deps-json.js';
 
 export const id = 'lang/nuget';
 export const displayName = '.NET dependencies (*.deps.json)';
@@ -13,6 +17,37 @@ export const specUrls = [
 ] as const;
 export const version = 1;
 
+async function catalog(file: CatalogFile, _ctx: CatalogContext): Promise<CatalogResult> {
+  try {
+    const { libraries, errors } = parseDepsJson(file.bytes);
+    return {
+      packages: libraries.map(
+        (l): Package => ({
+          foundBy: id,
+          type: nugetType.id,
+          name: l.name,
+          version: l.version,
+          purl: nugetType.purl({ name: l.name, version: l.version }),
+          locations: [{ path: file.path }],
+          ...(l.sha512 ? { metadata: { sha512: l.sha512 } } : {}),
+        }),
+      ),
+      errors: errors.map((e) => ({ path: file.path, error: serializeError(e) })),
+    };
+  } catch (err) {
+    return { packages: [], errors: [{ path: file.path, error: serializeError(err) }] };
+  }
+}
+
+export const nugetCataloger: Cataloger = {
+  id,
+  displayName,
+  kind: 'lang',
+  version,
+  specUrls,
+  wants: (path, stat) => stat.type === 'file' && path.endsWith('.deps.json'),
+  catalog,
+};
+
 export { nugetType as packageType } from './type.js';
-/** Catalogers of this type (none yet: see readme.md). */
-export const catalogers: readonly Cataloger[] = [];
+export const catalogers: readonly Cataloger[] = [nugetCataloger];

@@ -335,3 +335,4 @@ export const dpkgCataloger: Cataloger = createDpkgCataloger();
 
 export { debType as packageType } from './type.js';
 export const catalogers: readonly Cataloger[] = [dpkgCataloger];
+export { dpkgOwners as owners } from './owners.js';

@@ -194,3 +194,4 @@ export const rpmCataloger: Cataloger = {
 
 export { rpmType as packageType } from './type.js';
 export const catalogers: readonly Cataloger[] = [rpmCataloger, rpmManifestCataloger];
+export { rpmOwners as owners } from './owners.js';

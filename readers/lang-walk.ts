@@ -1,0 +1,235 @@
+/**
+ * One bounded walk of a filesystem shared by every language cataloger (trivy's walker, scalibr's
+ * FileRequired): each cataloger's `wants(path, {type})` is asked about every regular file the walk
+ * meets (no I/O), then each wanted file is read once — capped at the largest `maxBytes` of the
+ * catalogers that want it — and the same bytes go to each of them.
+ *
+ * Bounds (engine/limits.ts): MAX_LANG_WALK_DEPTH, MAX_LANG_WALK_ENTRIES, MAX_LANG_FILES,
+ * MAX_LANG_FILE_BYTES (per file, unless a cataloger sets its own maxBytes) and
+ * MAX_LANG_TOTAL_BYTES (all files together). Hitting a bound is an issue on the scan, and what was
+ * gathered before it is kept: nothing is dropped silently. Pseudo and volatile trees are skipped
+ * by default (DEFAULT_LANG_SKIP); the list is configurable.
+ */
+import {
+  checkAborted,
+  LimitExceededError,
+  ScanError,
+  type SerializedError,
+  serializeError,
+} from '../engine/errors.js';
+import type { Package } from '../engine/model/package.js';
+import type { CatalogContext, Cataloger } from './cataloger.js';
+import { PACKAGE_MODULES } from './catalogers.js';
+
+/**
+ * Directories the walk does not enter by default: kernel pseudo-filesystems (empty on a snapshot
+ * anyway), volatile and temporary trees, package-manager caches (downloaded archives, not
+ * installed packages), logs. `*` matches one path component.
+ */
+export const DEFAULT_LANG_SKIP: readonly string[] = [
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run',
+  '/tmp',
+  '/var/tmp',
+  '/var/run',
+  '/var/cache',
+  '/var/log',
+  '/var/lib/docker',
+  '/var/lib/containerd',
+  '/lost+found',
+  '/root/.cache',
+  '/root/.npm',
+  '/home/*/.cache',
+  '/home/*/.npm',
+];
+
+export interface LangWalkOptions {
+  /** Directories not entered (`*` = one component). Default DEFAULT_LANG_SKIP. */
+  skip?: readonly string[];
+  /** Where the walk starts (default `/`). */
+  root?: string;
+  /** Files read in parallel (hides EBS latency; each read is bounded). */
+  concurrency?: number;
+}
+
+export interface LangWalkResult {
+  packages: Package[];
+  errors: Array<{ cataloger: string; path: string; error: SerializedError }>;
+  filesRead: string[];
+  walk: { entries: number; wanted: number; bytesRead: number };
+}
+
+function skipMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const exact = new Set<string>();
+  const globs: string[][] = [];
+  for (const p of patterns) {
+    const norm = `/${p.split('/').filter(Boolean).join('/')}`;
+    if (norm.includes('*')) globs.push(norm.split('/').slice(1));
+    else exact.add(norm);
+  }
+  return (path) => {
+    if (exact.has(path)) return true;
+    if (globs.length === 0) return false;
+    const parts = path.split('/').slice(1);
+    return globs.some((g) => g.length === parts.length && g.every((c, i) => c === '*' || c === parts[i]));
+  };
+}
+
+export async function runLangCatalogers(
+  catalogers: readonly Cataloger[],
+  ctx: CatalogContext,
+  opts: LangWalkOptions = {},
+): Promise<LangWalkResult> {
+  const out: LangWalkResult = {
+    packages: [],
+    errors: [],
+    filesRead: [],
+    walk: { entries: 0, wanted: 0, bytesRead: 0 },
+  };
+  const lang = catalogers.filter((c) => c.kind === 'lang' && c.wants);
+  if (lang.length === 0) return out;
+  const { limits } = ctx;
+  const skip = skipMatcher(opts.skip ?? DEFAULT_LANG_SKIP);
+  const wanted: Array<{ path: string; cats: Cataloger[] }> = [];
+  const walkError = (path: string, error: unknown) =>
+    out.errors.push({ cataloger: 'lang/walk', path, error: serializeError(error) });
+
+  try {
+    for await (const e of ctx.fs.walk(opts.root ?? '/', {
+      maxDepth: limits.MAX_LANG_WALK_DEPTH,
+      maxEntries: limits.MAX_LANG_WALK_ENTRIES,
+      signal: ctx.signal,
+      descend: (p) => !skip(p),
+      onError: walkError,
+    })) {
+      out.walk.entries++;
+      if (e.type !== 'file') continue;
+      const cats = lang.filter((c) => c.wants!(e.path, { type: 'file' }));
+      if (cats.length === 0) continue;
+      if (wanted.length >= limits.MAX_LANG_FILES) {
+        throw new LimitExceededError(
+          { format: 'lang', struct: 'walk', offset: 0 },
+          'MAX_LANG_FILES',
+          wanted.length + 1,
+          limits.MAX_LANG_FILES,
+        );
+      }
+      wanted.push({ path: e.path, cats });
+    }
+  } catch (err) {
+    if (err instanceof ScanError && err.code === 'aborted') throw err;
+    // The walk stopped (a bound, an unreadable root): what it found so far is still catalogued.
+    walkError(opts.root ?? '/', err);
+  }
+  out.walk.wanted = wanted.length;
+
+  let budget = limits.MAX_LANG_TOTAL_BYTES;
+  type Sink = Pick<LangWalkResult, 'packages' | 'errors' | 'filesRead'>;
+  const catalogOne = async ({ path, cats }: { path: string; cats: Cataloger[] }, sink: Sink) => {
+    checkAborted(ctx.signal);
+    const capOf = (c: Cataloger) => c.maxBytes ?? limits.MAX_LANG_FILE_BYTES;
+    let size: number;
+    try {
+      size = (await ctx.fs.stat(path)).size;
+    } catch (err) {
+      if (err instanceof ScanError && err.code === 'aborted') throw err;
+      for (const c of cats) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      return;
+    }
+    const fits = cats.filter((c) => size <= capOf(c));
+    for (const c of cats) {
+      if (size > capOf(c)) {
+        const err = new LimitExceededError(
+          { format: c.id, struct: 'file', offset: 0 },
+          c.maxBytes ? 'maxBytes' : 'MAX_LANG_FILE_BYTES',
+          size,
+          capOf(c),
+        );
+        sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      }
+    }
+    if (fits.length === 0) return;
+    if (size > budget) {
+      const err = new LimitExceededError(
+        { format: 'lang', struct: 'walk', offset: 0 },
+        'MAX_LANG_TOTAL_BYTES',
+        limits.MAX_LANG_TOTAL_BYTES - budget + size,
+        limits.MAX_LANG_TOTAL_BYTES,
+      );
+      for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      return;
+    }
+    budget -= size;
+    let bytes: Buffer;
+    try {
+      bytes = await ctx.fs.readFile(path, { maxBytes: Math.max(...fits.map(capOf)), signal: ctx.signal });
+    } catch (err) {
+      if (err instanceof ScanError && err.code === 'aborted') throw err;
+      for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      return;
+    }
+    sink.filesRead.push(path);
+    out.walk.bytesRead += bytes.length;
+    for (const c of fits) {
+      try {
+        const res = await c.catalog({ path, bytes }, ctx);
+        sink.packages.push(...res.packages);
+        for (const e of res.errors) sink.errors.push({ cataloger: c.id, path: e.path, error: e.error });
+      } catch (err) {
+        if (err instanceof ScanError && err.code === 'aborted') throw err;
+        sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      }
+    }
+  };
+
+  // Bounded parallel reads; results are put back in walk order so output is deterministic.
+  const concurrency = Math.max(1, opts.concurrency ?? 16);
+  const perFile: Sink[] = new Array(wanted.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < wanted.length) {
+      const i = next++;
+      const sink: Sink = { packages: [], errors: [], filesRead: [] };
+      perFile[i] = sink;
+      await catalogOne(wanted[i]!, sink);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, wanted.length) }, worker));
+  for (const r of perFile) {
+    if (!r) continue;
+    out.packages.push(...r.packages);
+    out.errors.push(...r.errors);
+    out.filesRead.push(...r.filesRead);
+  }
+  return out;
+}
+
+/**
+ * Attributes each language package whose file an OS package lists (dpkg info/*.list, rpm file
+ * lists) to that OS package (`ownedBy`). The type modules that know file ownership answer
+ * (PackageModule.owners); nothing is read when no OS package of theirs is installed.
+ */
+export async function attributeOwners(
+  langPackages: readonly Package[],
+  osPackages: readonly Package[],
+  ctx: CatalogContext,
+): Promise<Array<{ cataloger: string; path: string; error: SerializedError }>> {
+  const errors: Array<{ cataloger: string; path: string; error: SerializedError }> = [];
+  const paths = new Set<string>();
+  for (const p of langPackages) if (p.locations[0]) paths.add(p.locations[0].path);
+  if (paths.size === 0) return errors;
+  for (const m of PACKAGE_MODULES) {
+    if (!m.owners) continue;
+    const mine = osPackages.filter((p) => p.type === m.packageType.id);
+    if (mine.length === 0) continue;
+    const res = await m.owners(paths, mine, ctx);
+    for (const e of res.errors) errors.push({ cataloger: m.id, path: e.path, error: e.error });
+    for (const p of langPackages) {
+      const owner = p.ownedBy ? undefined : res.owners.get(p.locations[0]?.path ?? '');
+      if (owner) p.ownedBy = owner.purl;
+    }
+  }
+  return errors;
+}
