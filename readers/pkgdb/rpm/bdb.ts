@@ -39,6 +39,8 @@ import type { RpmDbRead, RpmDbRecord } from './types.js';
 export const FORMAT = 'rpm/bdb';
 export const HASH_MAGIC = 0x061561;
 const BTREE_MAGIC = 0x053162;
+/** Free (never used or freed) page: zeroed. */
+const P_INVALID = 0;
 const P_HASH_UNSORTED = 2;
 const P_OVERFLOW = 7;
 const P_HASHMETA = 8;
@@ -51,6 +53,8 @@ const SIZEOF_PAGE = 26;
 /** PG_CHKSUM adds 2 alignment bytes and a 4-byte checksum after the header. */
 const CHKSUM_OVERHEAD = 6;
 const DBMETA_CHKSUM = 0x01;
+/** Stray pages listed one by one in `errors`; more are counted in one summary error. */
+const MAX_STRAY_PAGES_REPORTED = 16;
 
 export interface BdbMeta {
   littleEndian: boolean;
@@ -253,11 +257,26 @@ export function readBdbRpmdb(
   /** When given, each record goes here as it is read (in file order) instead of into `records`. */
   emit?: (r: RpmDbRecord) => void,
 ): RpmDbRead {
-  const meta = decodeBdbMeta(bytes);
+  const declared = decodeBdbMeta(bytes);
+  const errors: ScanError[] = [];
+  // last_pgno below the file's last page (a damaged metadata page) would hide the pages after
+  // it: they are still read, and the mismatch is reported (found by test/fuzz: last_pgno zeroed
+  // gave 0 packages and no error).
+  const inFile = Math.floor(bytes.length / declared.pageSize);
+  const meta = inFile > declared.pageCount ? { ...declared, pageCount: inFile } : declared;
+  if (inFile > declared.lastPgno + 1) {
+    errors.push(
+      new CorruptError(
+        { format: FORMAT, struct: 'hash metadata page', offset: 32, field: 'last_pgno' },
+        declared.lastPgno,
+        '<',
+        `${inFile - 1} (the last page in the file)`,
+      ),
+    );
+  }
   const f = new BdbFile(bytes, meta, limits);
   const { pageSize, pageCount, overhead } = meta;
   const records: RpmDbRecord[] = [];
-  const errors: ScanError[] = [];
   const seen = new Set<number>();
   if (meta.lastPgno + 1 > pageCount) {
     errors.push(
@@ -268,11 +287,33 @@ export function readBdbRpmdb(
       ),
     );
   }
+  // A file that is not whole pages was cut or had bytes inserted: every page after the damage
+  // is misaligned, so it is reported rather than read as "no packages".
+  if (bytes.length % pageSize !== 0) {
+    errors.push(
+      new CorruptError(
+        { format: FORMAT, struct: 'file', offset: bytes.length, field: 'size' },
+        bytes.length,
+        'is not a multiple of the page size',
+        pageSize,
+      ),
+    );
+  }
+  let strayPages = 0;
   for (let pgno = 1; pgno < pageCount; pgno++) {
     checkAborted(signal);
     const base = pgno * pageSize;
     const type = bytes[base + 25]!;
-    if (type !== P_HASH && type !== P_HASH_UNSORTED) continue;
+    if (type !== P_HASH && type !== P_HASH_UNSORTED) {
+      // Free pages (P_INVALID, zeroed) and overflow pages belong in a hash file; anything else
+      // (btree, queue, a second metadata page, garbage) means the page is not what rpm wrote.
+      if (type !== P_INVALID && type !== P_OVERFLOW && ++strayPages <= MAX_STRAY_PAGES_REPORTED) {
+        errors.push(
+          new CorruptError(f.loc(pgno, 25, 'page', 'type'), type, 'is not', 'a hash, overflow or free page'),
+        );
+      }
+      continue;
+    }
     try {
       const h = f.page(pgno);
       if (h.pgno !== pgno) throw new CorruptError(f.loc(pgno, 8, 'hash page', 'pgno'), h.pgno, '!=', pgno);
@@ -365,6 +406,16 @@ export function readBdbRpmdb(
       if (!(err instanceof FormatError)) throw err;
       errors.push(err);
     }
+  }
+  if (strayPages > MAX_STRAY_PAGES_REPORTED) {
+    errors.push(
+      new CorruptError(
+        { format: FORMAT, struct: 'file', offset: 0, field: 'pages of unexpected type' },
+        strayPages,
+        'in all; the first',
+        `${MAX_STRAY_PAGES_REPORTED} are listed`,
+      ),
+    );
   }
   records.sort((a, b) => a.key - b.key);
   return { records, errors };

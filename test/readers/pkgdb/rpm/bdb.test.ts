@@ -281,6 +281,39 @@ describe('readers/pkgdb/rpm/bdb (crafted)', () => {
     ]);
   });
 
+  // Found by test/fuzz ('rpm bdb' harness): two bytes inserted into the file shifted every page,
+  // and the reader skipped all of them as "not a hash page" — 0 packages, no error.
+  it.each([
+    {
+      name: 'two bytes inserted into page 1',
+      edit: (b: Buffer) => Buffer.concat([b.subarray(0, 600), Buffer.from([0x0a, 0x0a]), b.subarray(600)]),
+      message: /size \d+ is not a multiple of the page size 512/,
+    },
+    {
+      name: 'the hash page typed as a btree leaf (P_LBTREE)',
+      edit: (b: Buffer) => {
+        b[512 + 25] = 5;
+        return b;
+      },
+      message: /page 1 at 0x219: type 5 is not a hash, overflow or free page/,
+    },
+  ])('fuzz regression, $name: reported, never a silent empty result', ({ edit, message }) => {
+    const res = readBdbRpmdb(edit(craftBdb({ blob })), limits);
+    expect(res.records).toEqual([]);
+    expect(res.errors[0]).toMatchObject({ code: 'corrupt', message: expect.stringMatching(message) });
+  });
+
+  it('fuzz regression, last_pgno zeroed: every page in the file still read, the mismatch reported', () => {
+    const b = craftBdb({ blob });
+    b.writeUInt32LE(0, 32);
+    const res = readBdbRpmdb(b, limits);
+    expect(res.records).toHaveLength(1);
+    expect(res.errors[0]).toMatchObject({
+      code: 'corrupt',
+      message: expect.stringMatching(/last_pgno 0 < \d+ \(the last page in the file\)/),
+    });
+  });
+
   it('last_pgno beyond the file is reported as truncated, present pages still read', () => {
     const b = craftBdb({ blob });
     b.writeUInt32LE(1000, 32);
