@@ -68,6 +68,9 @@ const ON_DISK_STATES = new Set([
   'triggers-pending',
 ]);
 
+/** Every state dpkg knows (lib/dpkg/dpkg-db.h enum pkgstatus). */
+const ALL_STATES = new Set([...ON_DISK_STATES, 'not-installed', 'config-files', 'half-installed']);
+
 /** Alphanumeric first, then alphanumerics and "+-." (dpkg lib/dpkg/parsehelp.c); dpkg folds case. */
 const PACKAGE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9+.-]*$/;
 
@@ -123,10 +126,15 @@ function toEntry(s: Stanza, format: string, distroless: boolean): DpkgEntry | Sc
     const words = status.split(/\s+/);
     if (words.length !== 3)
       return new CorruptError(loc('Status'), JSON.stringify(status), 'is not', '"want flag state"');
+    // A known state whose files are gone (not-installed, config-files, half-installed) is no
+    // package; an unknown word is damage, reported rather than read as "not installed".
+    if (!ALL_STATES.has(words[2]!))
+      return new CorruptError(loc('Status'), JSON.stringify(words[2]), 'is not', 'a dpkg package state');
     if (!ON_DISK_STATES.has(words[2]!)) return undefined;
   } else if (!distroless) {
-    // In /var/lib/dpkg/status every real entry has a Status; one without is a leftover, not a package.
-    return undefined;
+    // dpkg writes a Status into every stanza of /var/lib/dpkg/status: a stanza without one is
+    // damage (found by test/fuzz: a cut file ended in "Package:a" and vanished without a word).
+    return new CorruptError(loc('Status'), 'missing', 'in', 'a status file stanza');
   }
   const e: DpkgEntry = {
     package: name,

@@ -33,10 +33,12 @@ describe('readers/pkgdb/dpkg/status.ts', () => {
   });
 
   it.each([
-    { name: 'status file: no Status → not a package', distroless: false, want: 0 },
-    { name: 'status.d file: no Status → installed', distroless: true, want: 1 },
-  ])('$name', ({ distroless, want }) => {
-    expect(parse('Package: a\nVersion: 1\n', distroless).entries).toHaveLength(want);
+    { name: 'status file: no Status → not a package, reported', distroless: false, want: 0, errors: 1 },
+    { name: 'status.d file: no Status → installed', distroless: true, want: 1, errors: 0 },
+  ])('$name', ({ distroless, want, errors }) => {
+    const r = parse('Package: a\nVersion: 1\n', distroless);
+    expect(r.entries).toHaveLength(want);
+    expect(r.errors).toHaveLength(errors);
   });
 
   it.each([
@@ -45,6 +47,9 @@ describe('readers/pkgdb/dpkg/status.ts', () => {
     { name: 'path in Package', text: 'Package: ../../etc\nStatus: install ok installed\n', field: 'Package' },
     { name: 'slash in Package', text: 'Package: a/b\nStatus: install ok installed\n', field: 'Package' },
     { name: 'Status not three words', text: 'Package: a\nStatus: installed\n', field: 'Status' },
+    // Found by test/fuzz ('dpkg status'): both used to drop the package without a word.
+    { name: 'no Status (a file cut after "Package:a")', text: 'Package:a\n', field: 'Status' },
+    { name: 'unknown state word', text: 'Package: a\nStatus: install ok instaXled\n', field: 'Status' },
     {
       name: 'bad Installed-Size',
       text: 'Package: a\nStatus: install ok installed\nInstalled-Size: lots\n',
