@@ -23,7 +23,7 @@
  * `.amznN` suffix of the package releases; else the id prefix (ALAS2023-, ALAS2022-, ALAS2-, ALAS- → 1).
  * An advisory whose release cannot be told is skipped and reported.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Advisory, AffectedPackage } from '../../model/advisory.js';
 import { type AdvisoryRecord, isRecord, stringArray, strOrUndef } from './types.js';
 
@@ -229,13 +229,25 @@ export function parseAlasUpdateinfo(
     parseAttributeValue: false,
     isArray: (name) => ARRAY_TAGS.has(name),
   });
+  // fast-xml-parser reads ill-formed XML leniently (a cut tag swallows what follows), which would
+  // drop advisories without a word: a document that is not well-formed is rejected as a whole.
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    throw new TypeError(
+      `updateinfo.xml: not well-formed at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`,
+    );
+  }
   const doc = parser.parse(xml) as unknown;
   const updates = isRecord(doc) && isRecord(doc.updates) ? doc.updates.update : undefined;
   if (!isRecord(doc) || !('updates' in doc)) throw new TypeError('updateinfo.xml: no <updates> root');
   const out: AdvisoryRecord[] = [];
   for (const u of Array.isArray(updates) ? updates : []) {
     if (stats) stats.updates++;
-    if (!isRecord(u)) continue;
+    if (!isRecord(u)) {
+      if (stats) stats.skipped++;
+      onError?.('?', new TypeError('<update> is not an element'));
+      continue;
+    }
     const type = attr(u, 'type');
     if (type && type !== 'security') continue;
     if (stats) stats.security++;

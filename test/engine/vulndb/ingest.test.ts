@@ -190,6 +190,18 @@ describe.skipIf(!HAVE_SHARED)('engine/vulndb/ingest (sample data)', () => {
     expect(al2.advisory.published).toBe('2021-08-13T17:31:00Z');
   });
 
+  // Found by test/fuzz ('alas updateinfo ingest'): a cut tag made fast-xml-parser swallow the
+  // rest of the document; every advisory vanished with no problem noted.
+  it.each([
+    {
+      name: 'an attribute cut before its value',
+      xml: '<updates><update type="security"><id>ALAS-1</id><references><reference id=   </references></update></updates>',
+    },
+    { name: 'an unclosed element', xml: '<updates><update type="security"><id>ALAS-1</id>' },
+  ])('ALAS updateinfo.xml, fuzz regression, $name: rejected as not well-formed', ({ xml }) => {
+    expect(() => parseAlasUpdateinfo(xml, '2023')).toThrow(/updateinfo\.xml: not well-formed at line \d+/);
+  });
+
   it('EPSS: daily file plain and gzipped, and the semicolon mirror format', async () => {
     const head = readFileSync(join(V, 'epss/epss_scores-2025-02-20.head.csv'), 'utf8');
     const lines = head.split('\n').filter((l) => /^CVE-/.test(l));
