@@ -105,14 +105,20 @@ export async function mapExtents(
         const pblk = c.u16leAt(at + 6, 'ee_start_hi') * 2 ** 32 + c.u32leAt(at + 8, 'ee_start_lo');
         if (len === 0) throw new CorruptError(c.loc('ee_len', at + 4), 0, '==', 'an empty extent');
         if (lblk < prevEnd || lblk + len > node.hi) {
-          throw new CorruptError(c.loc('ee_block', at), lblk, 'outside', `[${prevEnd}, ${node.hi - len}]`);
+          // Name the extent, not a derived bound: node.hi - len goes negative when ee_len is large.
+          throw new CorruptError(
+            c.loc('ee_block', at),
+            `${lblk}..${lblk + len - 1} (ee_len ${len})`,
+            'outside',
+            `[${prevEnd}, ${node.hi - 1}]`,
+          );
         }
         if (pblk <= sb.firstDataBlock || pblk + len > sb.blocksCount) {
           throw new CorruptError(
             c.loc('ee_start', at + 6),
-            pblk,
+            `${pblk}..${pblk + len - 1} (ee_len ${len})`,
             'outside',
-            `[${sb.firstDataBlock + 1}, ${sb.blocksCount - len}]`,
+            `[${sb.firstDataBlock + 1}, ${sb.blocksCount - 1}]`,
           );
         }
         prevEnd = lblk + len;

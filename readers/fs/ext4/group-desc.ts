@@ -5,7 +5,7 @@
  * lives in the first block of group n × descriptors-per-block (after its superblock backup).
  */
 import { CorruptError } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import {
   COMPAT,
   FORMAT,
@@ -76,8 +76,16 @@ export function decodeGroupDesc(sb: Superblock, group: number, block: Buffer, ab
     sb.descSize,
   );
   const wide = sb.descSize >= 64;
-  const hi = (off: number) => (wide ? c.u32leAt(off) * 2 ** 32 : 0);
-  const inodeTable = c.u32leAt(0x08, 'bg_inode_table_lo') + hi(0x28);
+  // lo + hi << 32 through the one checked conversion (64-bit descriptors carry the high halves).
+  const u64 = (lo: number, hi: number, field: string) =>
+    wide
+      ? toSafeNumber(
+          (BigInt(c.u32leAt(hi, `${field}_hi`)) << 32n) | BigInt(c.u32leAt(lo, `${field}_lo`)),
+          Number.MAX_SAFE_INTEGER,
+          c.loc(field, lo),
+        )
+      : c.u32leAt(lo, `${field}_lo`);
+  const inodeTable = u64(0x08, 0x28, 'bg_inode_table');
   const itableBlocks = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / sb.blockSize);
   if (inodeTable <= sb.firstDataBlock || inodeTable + itableBlocks > sb.blocksCount) {
     throw new CorruptError(
@@ -89,8 +97,8 @@ export function decodeGroupDesc(sb: Superblock, group: number, block: Buffer, ab
   }
   return Object.freeze({
     group,
-    blockBitmap: c.u32leAt(0x00) + hi(0x20),
-    inodeBitmap: c.u32leAt(0x04) + hi(0x24),
+    blockBitmap: u64(0x00, 0x20, 'bg_block_bitmap'),
+    inodeBitmap: u64(0x04, 0x24, 'bg_inode_bitmap'),
     inodeTable,
     flags: c.u16leAt(0x12),
     itableUnused: c.u16leAt(0x1c) + (wide ? c.u16leAt(0x32) * 0x10000 : 0),

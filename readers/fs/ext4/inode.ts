@@ -9,7 +9,7 @@
  *   0x78 u16 i_uid_high  0x7A u16 i_gid_high  0x80 u16 i_extra_isize  0x88 u32 i_mtime_extra
  */
 import { CorruptError } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import { FORMAT, INCOMPAT, type Superblock } from './superblock.js';
 
 export const INODE_FLAGS = {
@@ -58,8 +58,11 @@ export function decodeInode(sb: Superblock, ino: number, bytes: Buffer, absOffse
   // the field was ext2's i_dir_acl and must be ignored.
   const wide = (mode & 0o170000) === 0o100000 || (sb.featureIncompat & INCOMPAT.largedir) !== 0;
   const sizeHi = wide ? c.u32leAt(0x6c, 'i_size_high') : 0;
-  const size = sizeHi * 2 ** 32 + sizeLo;
-  if (size > Number.MAX_SAFE_INTEGER) throw new CorruptError(c.loc('i_size', 0x04), size, '>', '2^53-1');
+  const size = toSafeNumber(
+    (BigInt(sizeHi) << 32n) | BigInt(sizeLo),
+    Number.MAX_SAFE_INTEGER,
+    c.loc('i_size', 0x04),
+  );
   let mtime = c.u32leAt(0x10, 'i_mtime') | 0; // signed 32-bit seconds
   let extraIsize = 0;
   let xattrAt = sb.inodeSize;

@@ -19,7 +19,7 @@
  * (what recovery.c does without async_commit).
  */
 import { BadMagicError, CorruptError, LimitExceededError } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import { FORMAT } from './superblock.js';
 
 export const JBD2_MAGIC = 0xc03b3998;
@@ -140,13 +140,19 @@ export async function replayJournal(
       let at = 12;
       let log = pos;
       while (at + tagBytes <= limit) {
+        const tagAt = at;
         const lo = c.u32beAt(at, 't_blocknr');
         const flags = csum3 ? c.u32beAt(at + 4, 't_flags') : c.u16beAt(at + 6, 't_flags');
         const hi = wide ? c.u32beAt(at + 8, 't_blocknr_high') : 0;
         at += tagBytes + (flags & FLAG_SAME_UUID ? 0 : 16);
         step();
         log = next(log);
-        cur.writes.push({ block: hi * 2 ** 32 + lo, log, escaped: (flags & FLAG_ESCAPE) !== 0 });
+        const block = toSafeNumber(
+          (BigInt(hi) << 32n) | BigInt(lo),
+          Number.MAX_SAFE_INTEGER,
+          c.loc('t_blocknr', tagAt),
+        );
+        cur.writes.push({ block, log, escaped: (flags & FLAG_ESCAPE) !== 0 });
         if (flags & FLAG_LAST_TAG) break;
       }
       pos = next(log);
@@ -157,7 +163,11 @@ export async function replayJournal(
         throw new CorruptError(c.loc('r_count', 12), count, 'not in', `[16, ${buf.length - tailBytes}]`);
       }
       for (let at = 16; at + recBytes <= count; at += recBytes) {
-        cur.revokes.push(wide ? Number(c.u64beAt(at, 'revoke block')) : c.u32beAt(at, 'revoke block'));
+        cur.revokes.push(
+          wide
+            ? toSafeNumber(c.u64beAt(at, 'revoke block'), Number.MAX_SAFE_INTEGER, c.loc('revoke block', at))
+            : c.u32beAt(at, 'revoke block'),
+        );
       }
       pos = next(pos);
     } else if (type === T_COMMIT) {

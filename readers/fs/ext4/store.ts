@@ -426,9 +426,9 @@ export class Ext4Store implements InodeStore {
     if (next < blocks) {
       throw new CorruptError(
         { format: FORMAT, struct: `directory inode ${ino}`, offset: inode.offset, field: 'block map' },
-        `logical block ${next}`,
-        'is a hole; a directory maps every block below i_size, blocks',
-        blocks,
+        `logical block ${next} unmapped`,
+        'below i_size of',
+        `${blocks} blocks (a directory has no holes)`,
       );
     }
     const live = runs.filter((r) => !r.uninit);

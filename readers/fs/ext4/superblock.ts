@@ -4,7 +4,7 @@
  * are decoded; each carries its byte range.
  */
 import { BadMagicError, CorruptError, UnsupportedError } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 
 export const FORMAT = 'ext4';
 export const SUPERBLOCK_OFFSET = 1024;
@@ -183,11 +183,12 @@ export function decodeSuperblock(bytes: Buffer, absOffset: number | bigint = SUP
   const is64 = (featureIncompat & INCOMPAT['64bit']) !== 0;
   const blocksCountLo = c.u32leAt(0x04, 's_blocks_count_lo');
   const blocksCountHi = is64 ? c.u32leAt(0x150, 's_blocks_count_hi') : 0;
-  const blocksCount = blocksCountHi * 2 ** 32 + blocksCountLo;
   // Byte addresses must stay exact in a double: blocks × block size <= 2^53.
-  if (blocksCount * blockSize > Number.MAX_SAFE_INTEGER) {
-    throw new CorruptError(c.loc('s_blocks_count', 0x04), blocksCount, '×block size >', '2^53 bytes');
-  }
+  const blocksCount = toSafeNumber(
+    (BigInt(blocksCountHi) << 32n) | BigInt(blocksCountLo),
+    Math.floor(Number.MAX_SAFE_INTEGER / blockSize),
+    c.loc('s_blocks_count', 0x04),
+  );
   const firstDataBlock = c.u32leAt(0x14, 's_first_data_block');
   // 1 KiB blocks: block 0 is the boot block and the superblock is block 1 (0 with bigalloc);
   // larger blocks: the superblock lives inside block 0.

@@ -24,7 +24,7 @@ import {
   LimitExceededError,
   UnsupportedError,
 } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import { crcWithHole, FORMAT, type XfsSuperblock } from './superblock.js';
 
 export const XFS_BMAP_MAGIC = 0x424d4150; // 'BMAP'
@@ -157,9 +157,7 @@ export function decodeBmdrRoot(c: Cursor): BmbtRoot {
 }
 
 function safe(c: Cursor, at: number, field: string): number {
-  const v = c.u64beAt(at, field);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CorruptError(c.loc(field, at), v, '>', '2^53');
-  return Number(v);
+  return toSafeNumber(c.u64beAt(at, field), Number.MAX_SAFE_INTEGER, c.loc(field, at));
 }
 
 export interface BmbtBlock {

@@ -12,7 +12,7 @@
  *       0x90 crtime  0x98 ino(u64)  0xa0 uuid[16]  0xb0 data fork
  */
 import { CorruptError, FormatError } from '../../../engine/errors.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import { type FileType, typeFromMode } from '../types.js';
 import { crcWithHole, FORMAT, type XfsSuperblock } from './superblock.js';
 
@@ -113,11 +113,8 @@ export function decodeInode(
   if (dataForkSize > litSize) {
     throw new CorruptError(c.loc('di_forkoff', 0x52), forkoff * 8, '>', `literal area ${litSize}`);
   }
-  const sizeBig = c.u64beAt(0x38, 'di_size');
   // di_size is an xfs_fsize_t (signed 64-bit); anything past 2^53 cannot be a real file here.
-  if (sizeBig > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new CorruptError(c.loc('di_size', 0x38), sizeBig, '>', Number.MAX_SAFE_INTEGER);
-  }
+  const size = toSafeNumber(c.u64beAt(0x38, 'di_size'), Number.MAX_SAFE_INTEGER, c.loc('di_size', 0x38));
   const nrext64 = (flags2 & BigInt(DIFLAG2_NREXT64)) !== 0n;
   if (nrext64 && !sb.hasNrext64) {
     throw new CorruptError(c.loc('di_flags2', 0x78), 'NREXT64', 'set without', 'the nrext64 feature');
@@ -155,7 +152,7 @@ export function decodeInode(
     gid: c.u32beAt(0x0c, 'di_gid'),
     nlink: version === 1 ? c.u16beAt(0x06, 'di_onlink') : c.u32beAt(0x10, 'di_nlink'),
     mtime: decodeTime(c, 0x28, bigtime),
-    size: Number(sizeBig),
+    size,
     nblocks: c.u64beAt(0x40, 'di_nblocks'),
     nextents,
     flags: c.u16beAt(0x5a, 'di_flags'),

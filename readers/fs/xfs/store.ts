@@ -21,7 +21,7 @@ import {
 } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../../engine/limits.js';
 import type { BlockSource, ReadRange } from '../../block/types.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import type { DirEntry, InodeStore, Stat } from '../types.js';
 import {
   agLength,
@@ -100,7 +100,7 @@ export class XfsInodeStore implements InodeStore {
   /** Validates an on-disk inode number and returns it as a number. */
   checkIno(ino: bigint, loc: FormatLocation): number {
     const sb = this.sb;
-    if (ino > BigInt(Number.MAX_SAFE_INTEGER)) throw new CorruptError(loc, ino, '>', '2^53-1');
+    toSafeNumber(ino, Number.MAX_SAFE_INTEGER, loc);
     const agShift = BigInt(sb.agBlkLog + sb.inopBlog);
     const agno = ino >> agShift;
     const agino = ino & ((1n << agShift) - 1n);

@@ -21,7 +21,7 @@
  */
 import { CorruptError, LimitExceededError, TruncatedError } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../../engine/limits.js';
-import { Cursor } from '../../bytes/cursor.js';
+import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
 import { REGION_TAG_COUNT, RegionTag, RPM_MAX_TYPE, RpmType } from './tags.js';
 
 export const FORMAT = 'rpm/header';
@@ -133,16 +133,11 @@ export class RpmHeaderBlob {
         return out;
       case RpmType.INT64:
         for (let i = 0; i < e.count; i++) {
-          const v = buf.readBigUInt64BE(e.offset + 8 * i);
-          if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-            throw new CorruptError(
-              this.data.loc(`tag ${tag}`, e.offset + 8 * i),
-              v,
-              '>',
-              Number.MAX_SAFE_INTEGER,
-            );
-          }
-          out[i] = Number(v);
+          out[i] = toSafeNumber(
+            buf.readBigUInt64BE(e.offset + 8 * i),
+            Number.MAX_SAFE_INTEGER,
+            this.data.loc(`tag ${tag}`, e.offset + 8 * i),
+          );
         }
         return out;
       default:

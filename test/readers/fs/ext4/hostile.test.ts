@@ -224,6 +224,40 @@ const CASES: Case[] = [
     code: 'corrupt',
   },
   {
+    // Was "ee_block 0 outside [0, -32392]": the bound was computed as range end - ee_len.
+    name: 'extent longer than its index range',
+    mutate: (v) => {
+      v.inode(16, {
+        mode: S_IFREG | 0o644,
+        size: 100,
+        flags: EXTENTS_FL,
+        iBlock: extentNode(60, 1, [extentIndex(0, 30), extentIndex(376, 30)], 4),
+      });
+      v.setBlock(30, extentNode(BS, 0, [extentLeaf(0, 32768, 31)]));
+    },
+    act: readDeep,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory entry with a zero-length name',
+    mutate: (v) => v.block(10).u8(12 + 12 + 6, 0), // name_len of 'file', after '.' and '..' (12 bytes each)
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
+    name: 'directory with a hole below i_size',
+    mutate: (v) =>
+      v.inode(2, {
+        mode: 0o040755,
+        size: 2 * BS,
+        flags: EXTENTS_FL,
+        iBlock: extentNode(60, 0, [extentLeaf(1, 1, 10)], 4),
+        links: 3,
+      }),
+    act: listRoot,
+    code: 'corrupt',
+  },
+  {
     name: 'zero-length extent',
     mutate: (v) => v.setBlock(30, extentNode(BS, 0, [extentLeaf(0, 0, 31)])),
     act: readDeep,
@@ -386,6 +420,8 @@ describe('readers/fs/ext4 (hostile input)', () => {
     expect(err).toBeInstanceOf(ScanError);
     expect((err as ScanError).code).toBe(c.code);
     if (err instanceof FormatError) expect(err.format).toBe('ext4');
+    // Figures in a message are ones that can exist: no negative sizes, offsets or bounds.
+    expect((err as Error).message).not.toMatch(/(^|[\s[(,])-\d/);
   });
 
   it('inline data: directory entries in i_block and in system.data, file bytes 60+ in system.data', async () => {
