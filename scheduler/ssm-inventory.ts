@@ -23,6 +23,7 @@ import { debType } from '../readers/pkgdb/dpkg/type.js';
 import { splitDebVersion } from '../readers/pkgdb/dpkg/version.js';
 import { distroQualifier, purlNamespace } from '../readers/pkgdb/purl.js';
 import { evr, parseSourceRpm, rpmPurl } from '../readers/pkgdb/rpm/package.js';
+import { rpmType } from '../readers/pkgdb/rpm/type.js';
 
 export interface SsmPlatform {
   platformType?: string;
@@ -113,7 +114,7 @@ export function ssmEntriesToPackages(
       const sourceRpm = clean(e.PackageId);
       const pkg: Package = {
         foundBy: 'ssm/AWS:Application',
-        type: 'rpm',
+        type: rpmType.id,
         name,
         version: evr(epoch, version, release),
         upstreamVersion: version,
@@ -151,7 +152,7 @@ export function ssmEntriesToPackages(
           : undefined;
       const pkg: Package = {
         foundBy: 'ssm/AWS:Application',
-        type: 'deb',
+        type: debType.id,
         name,
         version: full,
         sourceName,
@@ -183,7 +184,7 @@ export function sourceHintsOf(inv: Inventory, into: Map<string, SourceHint>): vo
   const os = inv.os;
   if (!os) return;
   for (const p of inv.packages) {
-    if (p.type !== 'deb' || !p.sourceName) continue;
+    if (p.type !== debType.id || !p.sourceName) continue;
     into.set(hintKey(os, p.name, p.version), {
       sourceName: p.sourceName,
       sourceVersion: p.sourceVersion ?? p.version,
