@@ -24,12 +24,19 @@ export const SCAN_STATUS_REASONS = [
 export type ScanStatusReason = (typeof SCAN_STATUS_REASONS)[number];
 export type ScanMode = 'EC2_AGENTLESS' | 'EC2_SSM_AGENT_BASED';
 
-/** ACTIVE: snapscan covers the resource (even if the last scan had a problem); INACTIVE: it does not. */
+/**
+ * ACTIVE: snapscan covers the resource (even if the last scan had a problem); INACTIVE: it does not
+ * (as Inspector: excluded, stopped, terminated, and — with no scan to fall back on, ssm-only — an
+ * unmanaged instance or one without usable inventory; an OS snapscan cannot evaluate).
+ */
 const INACTIVE: ReadonlySet<ScanStatusReason> = new Set([
   'EXCLUDED_BY_TAG',
   'EC2_INSTANCE_STOPPED',
   'RESOURCE_TERMINATED',
   'UNMANAGED_EC2_INSTANCE',
+  'NO_INVENTORY',
+  'STALE_INVENTORY',
+  'UNSUPPORTED_OS',
 ]);
 
 export function statusCodeOf(reason: ScanStatusReason): 'ACTIVE' | 'INACTIVE' {

@@ -71,7 +71,8 @@ export async function runScheduler(
     ...(s3 ? { s3 } : {}),
     ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}),
   });
-  const pool = new ScanPool({ threads: Math.max(1, o.concurrency) });
+  // Workers stay up between scans (a tsx worker takes about a second to start).
+  const pool = new ScanPool({ threads: Math.max(1, o.concurrency), idleTimeoutMs: 60_000 });
   const passes: PassReport[] = [];
   let lastDbUpdate: number | undefined;
   let exitCode = 0;

@@ -87,6 +87,12 @@ export function packageDbPath(pm: 'rpm' | 'dpkg', os: OsInfo): string {
 }
 
 const LABEL = 'ssm';
+
+/**
+ * The agent reports architectures in one vocabulary for every package manager (dpkg `amd64` reads
+ * `x86_64`); dpkg's own names come back so package identities (and finding ids) match a disk scan.
+ */
+const DPKG_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', i386: 'i386', i686: 'i386' };
 const clean = (v: string | undefined) =>
   v === undefined || v === '' || v === '(none)' ? undefined : v.trim();
 
@@ -106,7 +112,8 @@ export function ssmEntriesToPackages(
       skipped.push(`entry without Name/Version: ${JSON.stringify(e).slice(0, 200)}`);
       continue;
     }
-    const arch = clean(e.Architecture);
+    const reported = clean(e.Architecture);
+    const arch = pm === 'dpkg' && reported ? (DPKG_ARCH[reported] ?? reported) : reported;
     if (pm === 'rpm') {
       const release = clean(e.Release) ?? '';
       const epochRaw = clean(e.Epoch);
