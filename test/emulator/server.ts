@@ -133,6 +133,8 @@ export class Emulator {
   readonly counts: Record<string, number> = {};
   /** Faults injected, by kind. */
   readonly injected: Record<string, number> = {};
+  /** Requests received, by service id (`ebs`, `ec2`, `s3`, …) then action. */
+  readonly countsByService: Record<string, Record<string, number>> = {};
   /** Each service's module, with its own state and test accessors (`emu.services.s3.objects()`). */
   readonly services: Services;
   private readonly attempts = new Map<string, number>();
@@ -353,6 +355,7 @@ export class Emulator {
     this.attempts.clear();
     for (const k of Object.keys(this.counts)) delete this.counts[k];
     for (const k of Object.keys(this.injected)) delete this.injected[k];
+    for (const k of Object.keys(this.countsByService)) delete this.countsByService[k];
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
@@ -433,6 +436,8 @@ export class Emulator {
     const { service } = routed;
     const call: EmulatorCall = { ...routed.call, res };
     this.count(call.action);
+    const perService = (this.countsByService[service.id] ??= {});
+    perService[call.action] = (perService[call.action] ?? 0) + 1;
     for (const hook of [...this.hooks]) hook(call.action, this.counts[call.action]!);
     const key = routed.faultKey ?? `${call.action}|${this.counts[call.action]}`;
     if (await this.faults(service, call.action, key, res)) return;
