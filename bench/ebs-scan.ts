@@ -5,7 +5,7 @@
  * cache, readahead) versus a sequential reader (1 in flight, no cache).
  * Prints wall time, ListSnapshotBlocks/GetSnapshotBlock calls, bytes fetched, retries, cost, peak RSS.
  *
- * usage: npx tsx bench/ebs-scan.ts [--throttle 0.05] [IMAGE...]
+ * usage: npx tsx bench/ebs-scan.ts [--throttle 0.05] [--setup snapscan|sequential] [IMAGE...]
  */
 import { join } from 'node:path';
 import { rawImagePath } from '../engine/cli/image.js';
@@ -22,10 +22,13 @@ const args = process.argv.slice(2);
 const ti = args.indexOf('--throttle');
 const throttle = ti >= 0 ? Number(args.splice(ti, 2)[1]) : 0;
 
+const si = args.indexOf('--setup');
+const only = si >= 0 ? args.splice(si, 2)[1] : undefined;
+
 const setups = [
   { name: 'snapscan', concurrency: 64, cacheBytes: 256 * 1024 * 1024 },
   { name: 'sequential', concurrency: 1, cacheBytes: 1 },
-];
+].filter((s) => !only || s.name === only);
 
 async function main() {
   const imgs = debianImages();

@@ -192,6 +192,21 @@ export class PathFileSystem implements FileSystem {
         throw err;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      // Readahead (a hint: sources without latency ignore it): the inodes this walk will read next
+      // — subdirectories', entries of unknown type, and files' when the caller stats them — and the
+      // blocks of the subdirectories it will list. The store bounds what it fetches.
+      const hintInodes: number[] = [];
+      const hintDirs: number[] = [];
+      for (const e of entries) {
+        if (e.type === 'dir') {
+          hintInodes.push(e.ino);
+          if (dir.depth + 1 < maxDepth && !visitedDirs.has(e.ino)) hintDirs.push(e.ino);
+        } else if (e.type === 'unknown' || (e.type === 'file' && opts.readaheadFileInodes)) {
+          hintInodes.push(e.ino);
+        }
+      }
+      if (hintInodes.length > 0) this.store.prefetchInodes?.(hintInodes);
+      if (hintDirs.length > 0) this.store.prefetchDirs?.(hintDirs);
       const subdirs: Array<{ path: string; ino: number; depth: number }> = [];
       for (const e of entries) {
         if (++seen > maxEntries) {

@@ -44,6 +44,13 @@ export interface InodeStore {
   readLink(ino: number): Promise<string>;
   /** Optional: ask the block source to fetch a file's blocks in parallel before it is read. */
   prefetchData?(ino: number, maxBytes: number): Promise<void>;
+  /**
+   * Optional readahead hints for a walk (never throw, return at once): the inode-table ranges that
+   * hold these inodes, and the blocks of these directories, will be read soon. Stores forward them
+   * to `source.prefetch` (a latency-bound source fetches them in parallel); bounded by the store.
+   */
+  prefetchInodes?(inos: readonly number[]): void;
+  prefetchDirs?(inos: readonly number[]): void;
 }
 
 export interface WalkEntry {
@@ -61,6 +68,11 @@ export interface WalkOptions {
   descend?: (path: string) => boolean;
   /** Called for directories that could not be read; the walk continues. */
   onError?: (path: string, err: unknown) => void;
+  /**
+   * The caller stats (or reads the inode of) regular files it meets: hint their inodes ahead too.
+   * Directories' inodes and blocks, and entries of unknown type, are always hinted.
+   */
+  readaheadFileInodes?: boolean;
 }
 
 export interface FileSystem {

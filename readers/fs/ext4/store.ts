@@ -15,6 +15,7 @@ import {
 import { DEFAULT_LIMITS, type Limits, MiB } from '../../../engine/limits.js';
 import type { BlockSource, ReadRange } from '../../block/types.js';
 import { Cursor } from '../../bytes/cursor.js';
+import { Lru } from '../lru.js';
 import { type DirEntry, type InodeStore, type Stat, typeFromMode } from '../types.js';
 import { mapBlockMap } from './block-map.js';
 import { decodeDirBlock, type RawDirEntry } from './dir.js';
@@ -28,7 +29,6 @@ import {
   type JournalReplay,
   replayJournal,
 } from './journal.js';
-import { Lru } from './lru.js';
 import type { Run } from './runs.js';
 import {
   COMPAT,
@@ -36,7 +36,9 @@ import {
   FORMAT,
   hasCompat,
   hasIncompat,
+  hasRoCompat,
   INCOMPAT,
+  RO_COMPAT,
   SUPERBLOCK_BYTES,
   SUPERBLOCK_OFFSET,
   type Superblock,
@@ -49,6 +51,18 @@ export const ROOT_INO = 2;
 const META_CACHE_ENTRIES = 512;
 const META_CACHE_BYTES = 8 * MiB;
 const INODE_CACHE_ENTRIES = 2048;
+/**
+ * Inode tables are read in runs of up to this many bytes (256 inodes of 256 bytes), never past the
+ * group's last used inode when the descriptors say where it is (bg_itable_unused, trusted only with
+ * gdt_csum/metadata_csum, as the kernel does). A walk that stats every file costs a read per run,
+ * not per 4 KiB; on EBS the run lies inside one 512 KiB block anyway.
+ */
+const INODE_RUN_BYTES = 64 * 1024;
+const INODE_TABLE_CACHE_ENTRIES = 512;
+const INODE_TABLE_CACHE_BYTES = 16 * MiB;
+/** Directories whose blocks one walk hint may prefetch, and hints in progress at once. */
+const PREFETCH_DIRS_PER_HINT = 256;
+const PREFETCH_HINTS_IN_FLIGHT = 8;
 /** One source read at most this large when copying a run of data blocks. */
 const READ_CHUNK_BYTES = 4 * MiB;
 export interface Ext4OpenOptions {
@@ -82,6 +96,8 @@ export class Ext4Store implements InodeStore {
   private readonly limits: Limits;
   private readonly meta = new Lru<Promise<Buffer>>(META_CACHE_ENTRIES, META_CACHE_BYTES);
   private readonly inodes = new Lru<Inode>(INODE_CACHE_ENTRIES, Number.POSITIVE_INFINITY);
+  private readonly tables = new Lru<Promise<Buffer>>(INODE_TABLE_CACHE_ENTRIES, INODE_TABLE_CACHE_BYTES);
+  private hintsInFlight = 0;
   private readonly inodeChunk: number;
   private readonly hasFiletype: boolean;
   journal: JournalState = { status: 'clean', transactions: 0, blocks: 0 };
@@ -97,8 +113,8 @@ export class Ext4Store implements InodeStore {
     this.uuid = sb.uuid;
     this.variant = variantOf(sb);
     this.limits = limits;
-    // Inode tables are read in 4 KiB chunks (a whole block when smaller), so a 64 KiB-block volume
-    // does not fetch 64 KiB per inode; a chunk always holds whole inodes (sizes are powers of two).
+    // Inode-table runs end on 4 KiB chunk boundaries (a whole block when smaller); a chunk always
+    // holds whole inodes (sizes are powers of two).
     this.inodeChunk = Math.min(sb.blockSize, Math.max(4096, sb.inodeSize));
     this.hasFiletype = hasIncompat(sb, INCOMPAT.filetype);
   }
@@ -239,6 +255,7 @@ export class Ext4Store implements InodeStore {
       // Metadata read while locating the journal predates the overlay.
       this.meta.clear();
       this.inodes.clear();
+      this.tables.clear();
     }
   }
 
@@ -300,16 +317,78 @@ export class Ext4Store implements InodeStore {
     }
     const hit = this.inodes.get(String(ino));
     if (hit) return hit;
+    const run = await this.inodeRun(ino);
+    const rel = run.at - run.offset;
+    const chunk = await this.tableRun(run);
+    const inode = decodeInode(sb, ino, chunk.subarray(rel, rel + sb.inodeSize), run.at);
+    this.inodes.set(String(ino), inode, 1);
+    return inode;
+  }
+
+  /** Where inode `ino` is (`at`) and the inode-table run read with it ([offset, offset+length)). */
+  private async inodeRun(ino: number): Promise<{ at: number; offset: number; length: number }> {
+    const sb = this.sb;
     const group = Math.floor((ino - 1) / sb.inodesPerGroup);
     const index = (ino - 1) % sb.inodesPerGroup;
     const gd = await this.groupDesc(group);
-    const at = gd.inodeTable * sb.blockSize + index * sb.inodeSize;
-    const chunkStart = at - (at % this.inodeChunk);
-    const chunk = await this.cached(`i${chunkStart}`, chunkStart, this.inodeChunk, 'inode table');
-    const rel = at - chunkStart;
-    const inode = decodeInode(sb, ino, chunk.subarray(rel, rel + sb.inodeSize), at);
-    this.inodes.set(String(ino), inode, 1);
-    return inode;
+    const table = gd.inodeTable * sb.blockSize;
+    const at = table + index * sb.inodeSize;
+    const csum = hasRoCompat(sb, RO_COMPAT.gdt_csum) || hasRoCompat(sb, RO_COMPAT.metadata_csum);
+    const used =
+      csum && gd.itableUnused <= sb.inodesPerGroup ? sb.inodesPerGroup - gd.itableUnused : sb.inodesPerGroup;
+    const chunk = this.inodeChunk;
+    const usedEnd = table + Math.ceil((Math.max(used, index + 1) * sb.inodeSize) / chunk) * chunk;
+    const runBytes = Math.max(INODE_RUN_BYTES, chunk);
+    const offset = at - ((at - table) % runBytes);
+    const length = Math.min(offset + runBytes, usedEnd) - offset;
+    return { at, offset, length };
+  }
+
+  private tableRun(run: { offset: number; length: number }): Promise<Buffer> {
+    const key = `${run.offset}+${run.length}`;
+    const hit = this.tables.get(key);
+    if (hit) return hit;
+    const p = this.readAbs(run.offset, run.length, 'inode table');
+    this.tables.set(key, p, run.length);
+    p.catch(() => this.tables.delete(key));
+    return p;
+  }
+
+  prefetchInodes(inos: readonly number[]): void {
+    if (!this.source.prefetch || this.hintsInFlight >= PREFETCH_HINTS_IN_FLIGHT) return;
+    this.hintsInFlight++;
+    void (async () => {
+      const ranges = new Map<string, ReadRange>();
+      for (const ino of inos) {
+        if (!Number.isSafeInteger(ino) || ino < 1 || ino > this.sb.inodesCount) continue;
+        const r = await this.inodeRun(ino);
+        const key = `${r.offset}+${r.length}`;
+        if (!ranges.has(key) && !this.tables.get(key))
+          ranges.set(key, { offset: BigInt(r.offset), length: r.length });
+      }
+      if (ranges.size > 0) this.source.prefetch?.([...ranges.values()]);
+    })()
+      .catch(() => {})
+      .finally(() => {
+        this.hintsInFlight--;
+      });
+  }
+
+  prefetchDirs(inos: readonly number[]): void {
+    if (!this.source.prefetch || this.hintsInFlight >= PREFETCH_HINTS_IN_FLIGHT) return;
+    this.hintsInFlight++;
+    void Promise.all(
+      inos
+        .slice(0, PREFETCH_DIRS_PER_HINT)
+        .map((ino) => this.dataRanges(ino, this.limits.MAX_DIR_BYTES).catch(() => [] as ReadRange[])),
+    )
+      .then((all) => {
+        const ranges = all.flat();
+        if (ranges.length > 0) this.source.prefetch?.(ranges);
+      })
+      .finally(() => {
+        this.hintsInFlight--;
+      });
   }
 
   // ---- block mapping ----

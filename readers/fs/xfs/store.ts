@@ -1,8 +1,14 @@
 /**
  * XfsInodeStore: the inode-level view of one XFS filesystem (readers/fs/types.ts InodeStore), read
  * lazily from a BlockSource. Opening reads one sector (the primary superblock); every other read is
- * driven by a lookup: one inode (sb_inodesize bytes), the directory blocks of the directories on the
- * path, the BMBT blocks of a fragmented file, and the file's own extents.
+ * driven by a lookup: the inode cluster holding an inode, the directory blocks of the directories
+ * on the path, the BMBT blocks of a fragmented file, and the file's own extents.
+ *
+ * Inodes are read a cluster at a time (xfs_inode_buf.c reads "inode clusters" the same way): the
+ * 64-inode chunk (at least one block) around the inode, clamped to its AG and the device, kept in a
+ * byte-bounded LRU. A full walk that stats every file costs one read per chunk instead of one per
+ * inode. Only the inode asked for is decoded (and CRC-checked): the rest of a sparse chunk may hold
+ * anything.
  *
  * Inode numbers (xfs_format.h XFS_INO_TO_AGNO / XFS_INO_TO_AGBNO / XFS_INO_TO_OFFSET):
  *
@@ -22,6 +28,7 @@ import {
 import { DEFAULT_LIMITS, type Limits } from '../../../engine/limits.js';
 import type { BlockSource, ReadRange } from '../../block/types.js';
 import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
+import { Lru } from '../lru.js';
 import type { DirEntry, InodeStore, Stat } from '../types.js';
 import {
   agLength,
@@ -56,6 +63,14 @@ const MAX_READ_CHUNK = 4 * 1024 * 1024;
 /** Directory data blocks read at once from one extent. */
 const DIR_READ_BATCH = 256 * 1024;
 const INODE_CACHE_ENTRIES = 4096;
+/** XFS_INODES_PER_CHUNK: inodes are allocated 64 at a time, contiguous and chunk-aligned. */
+const INODES_PER_CHUNK = 64;
+/** Inode clusters kept: 16 MiB holds 512 chunks of 512-byte inodes (32,768 inodes). */
+const CLUSTER_CACHE_ENTRIES = 1024;
+const CLUSTER_CACHE_BYTES = 16 * 1024 * 1024;
+/** Directories whose blocks one walk hint may prefetch, and hints in progress at once. */
+const PREFETCH_DIRS_PER_HINT = 256;
+const PREFETCH_HINTS_IN_FLIGHT = 8;
 const EXTENT_CACHE_RECORDS = MAX_EXTENTS_PER_FILE;
 
 export interface XfsOpenOptions {
@@ -76,6 +91,8 @@ export class XfsInodeStore implements InodeStore {
   private readonly limits: Limits;
   private readonly verify: boolean;
   private readonly inodes = new Map<number, XfsInode>();
+  private readonly clusters = new Lru<Promise<Buffer>>(CLUSTER_CACHE_ENTRIES, CLUSTER_CACHE_BYTES);
+  private hintsInFlight = 0;
   private readonly extentCache = new Map<number, readonly Extent[]>();
   private extentCacheRecords = 0;
 
@@ -128,11 +145,53 @@ export class XfsInodeStore implements InodeStore {
     return (agno * BigInt(sb.agBlocks) + agbno) * BigInt(sb.blockSize) + slot * BigInt(sb.inodeSize);
   }
 
+  /**
+   * The cluster holding inode `ino`: byte offset and length of its 64-inode chunk (one block when
+   * a block holds more), clamped to the inode's AG and to the device.
+   */
+  inodeCluster(ino: number): { offset: bigint; length: number } {
+    const sb = this.sb;
+    const i = BigInt(
+      this.checkIno(BigInt(ino), { format: FORMAT, struct: 'inode number', offset: 0, field: 'ino' }),
+    );
+    const agShift = BigInt(sb.agBlkLog + sb.inopBlog);
+    const agno = i >> agShift;
+    const agino = i & ((1n << agShift) - 1n);
+    const perCluster = BigInt(Math.max(INODES_PER_CHUNK, sb.inopBlock));
+    const first = agino - (agino % perCluster);
+    const agbno = first >> BigInt(sb.inopBlog);
+    const slot = first & BigInt(sb.inopBlock - 1);
+    const bs = BigInt(sb.blockSize);
+    const offset = (agno * BigInt(sb.agBlocks) + agbno) * bs + slot * BigInt(sb.inodeSize);
+    const agEnd = (agno * BigInt(sb.agBlocks) + BigInt(agLength(sb, Number(agno)))) * bs;
+    const end = [offset + perCluster * BigInt(sb.inodeSize), agEnd, this.source.size].reduce((a, b) =>
+      a < b ? a : b,
+    );
+    return { offset, length: Number(end - offset) };
+  }
+
+  private cluster(c: { offset: bigint; length: number }): Promise<Buffer> {
+    const key = c.offset.toString();
+    const hit = this.clusters.get(key);
+    if (hit) return hit;
+    const p = this.source.read(c.offset, c.length);
+    this.clusters.set(key, p, c.length);
+    p.catch(() => this.clusters.delete(key));
+    return p;
+  }
+
   async inode(ino: number): Promise<XfsInode> {
     const hit = this.inodes.get(ino);
     if (hit) return hit;
     const at = this.inodeOffset(ino);
-    const buf = await this.source.read(at, this.sb.inodeSize);
+    const c = this.inodeCluster(ino);
+    const rel = Number(at - c.offset);
+    let buf: Buffer;
+    if (rel >= 0 && rel + this.sb.inodeSize <= c.length) {
+      buf = (await this.cluster(c)).subarray(rel, rel + this.sb.inodeSize);
+    } else {
+      buf = await this.source.read(at, this.sb.inodeSize);
+    }
     const inode = decodeInode(buf, ino, this.sb, at, this.verify);
     if (this.inodes.size >= INODE_CACHE_ENTRIES) this.inodes.clear();
     this.inodes.set(ino, inode);
@@ -423,6 +482,56 @@ export class XfsInodeStore implements InodeStore {
       ranges.push({ offset: disk, length: len });
     }
     if (ranges.length > 0) this.source.prefetch(ranges);
+  }
+
+  prefetchInodes(inos: readonly number[]): void {
+    if (!this.source.prefetch) return;
+    const ranges = new Map<string, ReadRange>();
+    for (const ino of inos) {
+      try {
+        const c = this.inodeCluster(ino);
+        const key = c.offset.toString();
+        if (!ranges.has(key) && !this.clusters.get(key)) ranges.set(key, c);
+      } catch {
+        // A bad inode number: the read that follows reports it.
+      }
+    }
+    if (ranges.size > 0) this.source.prefetch([...ranges.values()]);
+  }
+
+  prefetchDirs(inos: readonly number[]): void {
+    if (!this.source.prefetch || this.hintsInFlight >= PREFETCH_HINTS_IN_FLIGHT) return;
+    this.hintsInFlight++;
+    const some = inos.slice(0, PREFETCH_DIRS_PER_HINT);
+    void Promise.all(
+      some
+        .map(async (ino) => {
+          const inode = await this.inode(ino);
+          if (inode.type !== 'dir' || (inode.format !== FMT_EXTENTS && inode.format !== FMT_BTREE)) return [];
+          const leafBlock = XFS_DIR2_LEAF_OFFSET / this.sb.blockSize;
+          const out: ReadRange[] = [];
+          let bytes = 0;
+          for (const e of await this.extents(inode)) {
+            if (e.fileBlock >= leafBlock || e.unwritten) continue;
+            const n = Math.min(e.count, leafBlock - e.fileBlock);
+            bytes += n * this.sb.blockSize;
+            if (bytes > MAX_DIR_DATA_BYTES) break;
+            out.push({
+              offset: fsbToByte(this.sb, e.fsBlock, n, { format: FORMAT, struct: 'dir', offset: 0 }),
+              length: n * this.sb.blockSize,
+            });
+          }
+          return out;
+        })
+        .map((p) => p.catch(() => [] as ReadRange[])),
+    )
+      .then((all) => {
+        const ranges = all.flat();
+        if (ranges.length > 0) this.source.prefetch?.(ranges);
+      })
+      .finally(() => {
+        this.hintsInFlight--;
+      });
   }
 
   async readLink(ino: number): Promise<string> {
