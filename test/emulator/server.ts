@@ -436,7 +436,8 @@ export class Emulator {
     const { service } = routed;
     const call: EmulatorCall = { ...routed.call, res };
     this.count(call.action);
-    const perService = (this.countsByService[service.id] ??= {});
+    const perService = this.countsByService[service.id] ?? {};
+    this.countsByService[service.id] = perService;
     perService[call.action] = (perService[call.action] ?? 0) + 1;
     for (const hook of [...this.hooks]) hook(call.action, this.counts[call.action]!);
     const key = routed.faultKey ?? `${call.action}|${this.counts[call.action]}`;
