@@ -125,32 +125,43 @@ export async function runLangCatalogers(
   }
   out.walk.wanted = wanted.length;
 
-  let budget = limits.MAX_LANG_TOTAL_BYTES;
   type Sink = Pick<LangWalkResult, 'packages' | 'errors' | 'filesRead'>;
-  const catalogOne = async ({ path, cats }: { path: string; cats: Cataloger[] }, sink: Sink) => {
+  const perFile: Sink[] = wanted.map(() => ({ packages: [], errors: [], filesRead: [] }));
+  const concurrency = Math.max(1, opts.concurrency ?? 16);
+  const capOf = (c: Cataloger) => c.maxBytes ?? limits.MAX_LANG_FILE_BYTES;
+
+  // 1. Sizes (inode reads, in parallel).
+  const sizes: Array<number | undefined> = new Array(wanted.length);
+  await pool(concurrency, wanted.length, async (i) => {
     checkAborted(ctx.signal);
-    const capOf = (c: Cataloger) => c.maxBytes ?? limits.MAX_LANG_FILE_BYTES;
-    let size: number;
+    const { path, cats } = wanted[i]!;
     try {
-      size = (await ctx.fs.stat(path)).size;
+      sizes[i] = (await ctx.fs.stat(path)).size;
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;
-      for (const c of cats) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
-      return;
+      for (const c of cats) perFile[i]!.errors.push({ cataloger: c.id, path, error: serializeError(err) });
     }
+  });
+
+  // 2. Which catalogers take each file, and the total-bytes budget, decided in walk order so the
+  //    outcome never depends on I/O timing.
+  let budget = limits.MAX_LANG_TOTAL_BYTES;
+  const takers: Cataloger[][] = wanted.map(({ path, cats }, i) => {
+    const size = sizes[i];
+    if (size === undefined) return [];
+    const sink = perFile[i]!;
     const fits = cats.filter((c) => size <= capOf(c));
     for (const c of cats) {
-      if (size > capOf(c)) {
-        const err = new LimitExceededError(
-          { format: c.id, struct: 'file', offset: 0 },
-          c.maxBytes ? 'maxBytes' : 'MAX_LANG_FILE_BYTES',
-          size,
-          capOf(c),
-        );
-        sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
-      }
+      if (size <= capOf(c)) continue;
+      const err = new LimitExceededError(
+        { format: c.id, struct: 'file', offset: 0 },
+        c.maxBytes ? 'maxBytes' : 'MAX_LANG_FILE_BYTES',
+        size,
+        capOf(c),
+      );
+      sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
     }
-    if (fits.length === 0) return;
+    if (fits.length === 0) return [];
     if (size > budget) {
       const err = new LimitExceededError(
         { format: 'lang', struct: 'walk', offset: 0 },
@@ -159,9 +170,19 @@ export async function runLangCatalogers(
         limits.MAX_LANG_TOTAL_BYTES,
       );
       for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
-      return;
+      return [];
     }
     budget -= size;
+    return fits;
+  });
+
+  // 3. Each file read once (in parallel), the same bytes to every cataloger that takes it.
+  await pool(concurrency, wanted.length, async (i) => {
+    const fits = takers[i]!;
+    if (fits.length === 0) return;
+    checkAborted(ctx.signal);
+    const { path } = wanted[i]!;
+    const sink = perFile[i]!;
     let bytes: Buffer;
     try {
       bytes = await ctx.fs.readFile(path, { maxBytes: Math.max(...fits.map(capOf)), signal: ctx.signal });
@@ -182,21 +203,9 @@ export async function runLangCatalogers(
         sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
       }
     }
-  };
+  });
 
-  // Bounded parallel reads; results are put back in walk order so output is deterministic.
-  const concurrency = Math.max(1, opts.concurrency ?? 16);
-  const perFile: Sink[] = new Array(wanted.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < wanted.length) {
-      const i = next++;
-      const sink: Sink = { packages: [], errors: [], filesRead: [] };
-      perFile[i] = sink;
-      await catalogOne(wanted[i]!, sink);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, wanted.length) }, worker));
+  // Results in walk order: deterministic output.
   for (const r of perFile) {
     if (!r) continue;
     out.packages.push(...r.packages);
@@ -232,4 +241,13 @@ export async function attributeOwners(
     }
   }
   return errors;
+}
+
+/** Runs fn(0..count-1) with at most `n` in flight. */
+async function pool(n: number, count: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, count) }, worker));
 }
