@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const minSeverity = oneOf('severity', values.severity, LEVELS, 'untriaged').toUpperCase() as Severity;
   const exitCode = values['exit-code'] === undefined ? 0 : positiveInt('exit-code', values['exit-code'], 1);
-  if (RESERVED_EXIT_CODES.includes(exitCode) || exitCode > 255)
+  if (values['exit-code'] !== undefined && (RESERVED_EXIT_CODES.includes(exitCode) || exitCode > 255))
     throw new ScanError(
       'invalid-argument',
       `--exit-code must be 5..255: 0-4 are snapscan's own exit codes (see README); got ${exitCode}`,
