@@ -5,7 +5,8 @@
  *              │       └─► 0xA5/0xA6/0xA9 slice: BSD disklabel? ──► nested 'bsd' table
  *              └──────┴─────────┴──► each partition: an LVM2 PV? ──► nested 'lvm2' table of LVs
  *
- * GPT is tried first (a protective MBR must not be read as a DOS table). Every partition is
+ * The schemes are tried in registry order, GPT first (a protective MBR must not be read as a DOS
+ * table); the nested schemes (LVM2) then look inside every partition. Every partition is
  * returned, none is skipped by name or type; `listVolumes` flattens the tree into the leaf volumes
  * the pipeline probes for a filesystem (a PV is replaced by its LVs, a BSD slice by its
  * partitions, an MBR extended container holds only EBRs and is left out).
@@ -14,18 +15,19 @@
  * the PV whose metadata was used (highest seqno), the other PVs get an empty nested table that
  * says where the LVs are. LVs needing a PV on another disk are skipped with a warning.
  */
-import { checkAborted, FormatError, type ScanError } from '../../engine/errors.js';
+import { BadMagicError, checkAborted, type ScanError } from '../../engine/errors.js';
 import type { BlockSource } from '../block/types.js';
 import * as bsd from './bsd/index.js';
 import * as gpt from './gpt/index.js';
+import * as lvm2Attach from './lvm2/attach.js';
 import * as lvm2 from './lvm2/index.js';
 import * as mbr from './mbr/index.js';
-import type { Partition, PartitionScheme, PartitionTable, ReadOptions } from './types.js';
+import type { NestedScheme, Partition, PartitionScheme, PartitionTable, ReadOptions } from './types.js';
 
 /** Disk-level schemes in probe order (explicit list; no registration by import side effect). */
 export const schemes: readonly PartitionScheme[] = [gpt.scheme, mbr.scheme];
 /** Schemes found inside a partition (BSD disklabels are read by the MBR reader itself). */
-export const nestedSchemes: readonly PartitionScheme[] = [lvm2.scheme];
+export const nestedSchemes: readonly NestedScheme[] = [lvm2Attach.nestedScheme];
 /** Every format folder of this layer with its metadata (for the contract test and `--version`). */
 export const formats = [gpt, mbr, bsd, lvm2].map(({ id, displayName, specUrls, version }) => ({
   id,
@@ -44,78 +46,28 @@ export function wholeDiskTable(source: BlockSource): PartitionTable {
   };
 }
 
+/**
+ * Reads the disk's table: the first disk-level scheme of the registry that recognises the source
+ * wins (a probe answers null, or BadMagicError, for "not mine"; any other error propagates), else
+ * the whole disk is one volume. Then every nested scheme of the registry looks inside the volumes.
+ */
 export async function readPartitions(source: BlockSource, opts: ReadOptions = {}): Promise<PartitionTable> {
   checkAborted(opts.signal);
-  let table = await gpt.readGpt(source, opts);
-  if (!table) {
-    table = await mbr.readMbr(source, opts);
-    if (table) {
-      const head = await source.read(0n, Number(source.size < 8192n ? source.size : 8192n), opts.signal);
-      if (gpt.hasGptSignature(head)) {
-        table.warnings.push(
-          'gpt: header at LBA 1 ignored: LBA 0 is a DOS MBR, not a protective MBR (as Linux does)',
-        );
-      }
+  let table: PartitionTable | null = null;
+  for (const s of schemes) {
+    try {
+      table = await s.read(source, opts);
+    } catch (err) {
+      if (!(err instanceof BadMagicError)) throw err;
     }
+    if (table) break;
   }
   table ??= wholeDiskTable(source);
-  await attachLvm(table, opts);
-  return table;
-}
-
-async function attachLvm(table: PartitionTable, opts: ReadOptions): Promise<void> {
-  const found: { part: Partition; pv: lvm2.PhysicalVolume }[] = [];
-  for (const part of table.partitions) {
+  for (const n of nestedSchemes) {
     checkAborted(opts.signal);
-    if (part.container || part.nested) continue;
-    try {
-      const pv = await lvm2.readPhysicalVolume(part.source, opts);
-      if (pv) found.push({ part, pv });
-    } catch (err) {
-      // A bad PV structure is reported on the partition; I/O failures and aborts propagate.
-      if (!(err instanceof FormatError)) throw err;
-      // The PV label was there but its metadata is unusable: the partition holds no readable LVs.
-      const nested: PartitionTable = {
-        scheme: lvm2.id,
-        sectorSize: 512,
-        partitions: [],
-        warnings: [`lvm2: partition ${part.number}: ${err.message}`],
-        errors: [err],
-      };
-      part.nested = nested;
-      table.warnings.push(`lvm2: partition ${part.number} is a PV with unreadable metadata: ${err.message}`);
-    }
+    await n.attach(table, opts);
   }
-  if (found.length === 0) return;
-  // Group PVs by VG id; the copy with the highest seqno is authoritative.
-  const groups = new Map<string, { part: Partition; pv: lvm2.PhysicalVolume }[]>();
-  for (const f of found) {
-    if (!f.pv.vg) {
-      f.part.nested = lvm2.volumeGroupTable(f.pv, [f.pv]);
-      continue;
-    }
-    const key = f.pv.vg.id;
-    const list = groups.get(key) ?? [];
-    list.push(f);
-    groups.set(key, list);
-  }
-  for (const members of groups.values()) {
-    const owner = members.reduce((a, b) => (b.pv.vg!.seqno > a.pv.vg!.seqno ? b : a));
-    const pvs = members.map((m) => m.pv);
-    owner.part.nested = lvm2.volumeGroupTable(owner.pv, pvs);
-    for (const m of members) {
-      if (m === owner) continue;
-      m.part.nested = {
-        scheme: lvm2.id,
-        sectorSize: 512,
-        id: m.pv.vg!.id,
-        partitions: [],
-        warnings: [
-          `lvm2: PV ${m.pv.label.pvUuid} belongs to VG ${owner.pv.vg!.name}; its LVs are listed under partition ${owner.part.number}`,
-        ],
-      };
-    }
-  }
+  return table;
 }
 
 /**

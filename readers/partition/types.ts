@@ -62,3 +62,12 @@ export interface PartitionScheme {
   /** Returns null when the source does not carry this scheme; BadMagicError is also accepted. */
   read(source: BlockSource, opts?: ReadOptions): Promise<PartitionTable | null>;
 }
+
+/** A scheme found inside the partitions of a table (LVM2 PVs): it attaches nested tables in place. */
+export interface NestedScheme {
+  readonly id: string;
+  readonly displayName: string;
+  readonly specUrls: readonly string[];
+  readonly version: number;
+  attach(table: PartitionTable, opts: ReadOptions): Promise<void>;
+}

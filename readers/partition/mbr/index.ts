@@ -137,6 +137,9 @@ export function mbrSanityProblem(table: MbrSector, diskSectors: bigint): string 
  * Reads an MBR. Returns null when sector 0 is not an MBR (no 55AA, insane entries, a FAT/NTFS boot
  * sector, an empty table) or is a protective MBR (GPT's business).
  */
+/** Byte offsets of LBA 1 at 512- and 4096-byte logical sectors, where a GPT header would sit. */
+const GPT_HEADER_LBA1_OFFSETS = [512, 4096] as const;
+
 export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Promise<PartitionTable | null> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const signal = opts.signal;
@@ -151,6 +154,11 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
 
   const diskId = mbr.diskSignature.toString(16).padStart(8, '0');
   const warnings: string[] = [];
+  // A GPT header behind a DOS MBR (a disk repartitioned as DOS) is stale: Linux ignores it too.
+  const head = await source.read(0n, Number(source.size < 8192n ? source.size : 8192n), signal);
+  if (GPT_HEADER_LBA1_OFFSETS.some((at) => head.subarray(at, at + 8).toString('latin1') === 'EFI PART')) {
+    warnings.push('gpt: header at LBA 1 ignored: LBA 0 is a DOS MBR, not a protective MBR (as Linux does)');
+  }
   const errors: ScanError[] = [];
   const partitions: Partition[] = [];
   const make = (number: number, startSector: bigint, sectors: bigint, e: MbrEntry, container = false) => {
