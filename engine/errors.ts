@@ -17,26 +17,56 @@
  * Message shape: `<format>: <struct> at 0x<offset>: <detail>`.
  */
 
-export type ErrorCode =
-  | 'scan-error'
-  | 'format-error'
-  | 'bad-magic'
-  | 'truncated'
-  | 'corrupt'
-  | 'limit-exceeded'
-  | 'zip-bomb'
-  | 'unsupported'
-  | 'not-found'
-  | 'not-a-directory'
-  | 'is-a-directory'
-  | 'symlink-loop'
-  | 'source-error'
-  | 'checksum-mismatch'
-  | 'aborted'
-  | 'invalid-argument'
-  | 'output-error'
-  | 'aws-error'
-  | (string & {});
+/**
+ * Every error code, closed: a code not in this list does not compile (`ScanError(code)` takes only
+ * these). Consumers switch on them; `internal` marks an error that is not one of ours.
+ */
+export const ERROR_CODES = [
+  'scan-error',
+  'format-error',
+  'bad-magic',
+  'truncated',
+  'corrupt',
+  'limit-exceeded',
+  'zip-bomb',
+  'unsupported',
+  'not-found',
+  'not-a-directory',
+  'is-a-directory',
+  'symlink-loop',
+  'source-error',
+  'checksum-mismatch',
+  'aborted',
+  'invalid-argument',
+  'output-error',
+  'aws-error',
+  'truncated-block',
+  'kms-access-denied',
+  'export-incomplete',
+  'snapshot-failed',
+  'snapshot-not-found',
+  'snapshot-poll',
+  'snapshot-timeout',
+  'snapshot-ttl',
+  'invalid-version',
+  'unknown-ecosystem',
+  'vulndb-missing',
+  'vulndb-schema-mismatch',
+  'vulndb-feed-kind',
+  'lvm2-missing-pv',
+  'state-error',
+  'db-error',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** A code read back from plain data (the worker boundary): one of ours, else `internal`. */
+export function asErrorCode(code: string): ErrorCode {
+  return CODE_SET.has(code) ? (code as ErrorCode) : 'internal';
+}
 
 export class ScanError extends Error {
   readonly code: ErrorCode;
@@ -219,18 +249,11 @@ export function serializeError(err: unknown): SerializedError {
 
 /** Rebuilds a ScanError on the main thread from its serialized form (instanceof survives). */
 export function deserializeError(e: SerializedError): ScanError {
-  const err = new ScanError(e.code, e.message, e.cause ? { cause: deserializeError(e.cause) } : undefined);
+  const err = new ScanError(
+    asErrorCode(e.code),
+    e.message,
+    e.cause ? { cause: deserializeError(e.cause) } : undefined,
+  );
   Object.defineProperty(err, 'name', { value: e.name });
   return err;
-}
-
-/** Prefixes an error's context on the way up: source → partition → filesystem → path. */
-export function wrapContext(context: string, err: unknown): ScanError {
-  if (err instanceof ScanError) {
-    const wrapped = new ScanError(err.code, `${context}: ${err.message}`, { cause: err });
-    return wrapped;
-  }
-  return new ScanError('internal', `${context}: ${err instanceof Error ? err.message : String(err)}`, {
-    cause: err,
-  });
 }

@@ -1,7 +1,8 @@
 /**
  * Every hard limit in one place, the unit in the name. A disk belongs to a machine that may be
  * compromised: every length, offset, count, depth and loop taken from it is checked against one of
- * these. Overrides go through `withLimits`, which validates them and names the option on error.
+ * these. There is no user-facing override: tests and benches spread a `Partial<Limits>` over
+ * DEFAULT_LIMITS. (No per-file timeout either: every loop is bounded by a count from here instead.)
  */
 
 export const KiB = 1024;
@@ -51,8 +52,6 @@ export const DEFAULT_LIMITS = {
   MAX_PKG_INFO_FILE_BYTES: 16 * MiB,
   /** Small config files (os-release and friends). */
   MAX_CONFIG_FILE_BYTES: 1 * MiB,
-  /** Time budget for one file's parse: the last line of defence, not the fix. */
-  PER_FILE_TIMEOUT_MS: 60_000,
   /** rpm header: index entries (rpm's own HEADER_TAGS_MAX is 0xffff). */
   MAX_RPM_HEADER_ENTRIES: 0xffff,
   /**
@@ -121,15 +120,3 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
-
-export function withLimits(overrides: Partial<Record<string, unknown>> = {}): Limits {
-  const out: Limits = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in DEFAULT_LIMITS)) throw new RangeError(`unknown limit option "${key}"`);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new RangeError(`limit option "${key}" must be a non-negative safe integer, got ${String(value)}`);
-    }
-    out[key as keyof Limits] = value;
-  }
-  return out;
-}

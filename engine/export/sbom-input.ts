@@ -30,8 +30,3 @@ export function sortedPackages(packages: readonly Package[]): Package[] {
   const key = (p: Package) => [p.purl, p.name, p.version, p.locations[0]?.path ?? ''].join('\u0000');
   return [...packages].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
-
-/** The purl a finding's package had, to link findings to SBOM components. */
-export function findingPurl(f: Finding): string | undefined {
-  return f.packageVulnerabilityDetails.vulnerablePackages[0]?.purl;
-}

@@ -116,6 +116,8 @@ export function reasonCodeFor(err: SerializedError, fallback: OutcomeCode): Outc
       return 'limit-exceeded';
     case 'source-error':
     case 'checksum-mismatch':
+    case 'truncated-block':
+    case 'kms-access-denied':
     case 'aws-error':
       return 'read-error';
     default:

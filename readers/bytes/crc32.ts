@@ -30,8 +30,3 @@ export function crc32(data: Uint8Array, prev = 0): number {
 export function crc32c(data: Uint8Array, prev = 0): number {
   return (update(CASTAGNOLI, ~prev >>> 0, data) ^ 0xffffffff) >>> 0;
 }
-
-/** Raw CRC32C register update without pre/post inversion (ext4 uses crc32c_le(seed, ...) chaining). */
-export function crc32cRaw(seed: number, data: Uint8Array): number {
-  return update(CASTAGNOLI, seed, data);
-}

@@ -2,7 +2,7 @@
  * Typed errors of the EBS source. All are SourceErrors (a failed block source aborts a scan); the
  * `code` says which failure it was so the CLI and tests can tell them apart without reading text.
  */
-import { SourceError } from '../../../engine/errors.js';
+import { type ErrorCode, SourceError } from '../../../engine/errors.js';
 
 /** A block's SHA-256 did not match x-amz-Checksum on every attempt. */
 export class ChecksumMismatchError extends SourceError {
@@ -24,7 +24,7 @@ export class AwsApiError extends SourceError {
     readonly operation: string,
     readonly awsCode: string,
     message: string,
-    options: { cause?: unknown; code?: string } = {},
+    options: { cause?: unknown; code?: ErrorCode } = {},
   ) {
     super(message, { cause: options.cause, code: options.code ?? 'aws-error' });
   }
