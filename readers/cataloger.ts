@@ -9,6 +9,7 @@ import type { Limits } from '../engine/limits.js';
 import type { OsInfo } from '../engine/model/os.js';
 import type { Package } from '../engine/model/package.js';
 import type { PackageTypeInfo } from '../engine/model/package-type.js';
+import type { RandomAccess } from './bytes/random-access.js';
 import type { FileSystem, FileType } from './fs/types.js';
 
 export type CatalogerKind = 'os' | 'lang';
@@ -33,6 +34,12 @@ export interface CatalogFile {
    * cataloger opens read-only; the dispatcher removes it once `catalog` returns or throws.
    */
   spill?: { path: string; size: number };
+  /**
+   * Set for catalogers with `randomAccess`: the file read by range (only what the parser asks
+   * for), `bytes` is then empty. Archives and executables use it: a zip's directory and a few
+   * entries, an ELF's headers and one section, never the whole file.
+   */
+  source?: RandomAccess;
 }
 
 export interface CatalogResult {
@@ -59,6 +66,8 @@ export interface Cataloger {
   wants?(path: string, stat: { type: FileType; size?: number }): boolean;
   /** Largest file it accepts (defaults to MAX_PKGDB_BYTES for OS, MAX_LANG_FILE_BYTES for lang catalogers). */
   readonly maxBytes?: number;
+  /** Hand the file over as `CatalogFile.source` (ranged reads) instead of reading it whole. */
+  readonly randomAccess?: boolean;
   /** Files larger than this are handed over as a temporary local copy (`CatalogFile.spill`), not in memory. */
   readonly spillAboveBytes?: number;
   catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult>;

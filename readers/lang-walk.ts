@@ -18,6 +18,7 @@ import {
   serializeError,
 } from '../engine/errors.js';
 import type { Package } from '../engine/model/package.js';
+import { type RandomAccess, storeAccess } from './bytes/random-access.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { PACKAGE_MODULES } from './catalogers.js';
 
@@ -77,6 +78,8 @@ function skipMatcher(patterns: readonly string[]): (path: string) => boolean {
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export async function runLangCatalogers(
   catalogers: readonly Cataloger[],
   ctx: CatalogContext,
@@ -92,7 +95,7 @@ export async function runLangCatalogers(
   if (lang.length === 0) return out;
   const { limits } = ctx;
   const skip = skipMatcher(opts.skip ?? DEFAULT_LANG_SKIP);
-  const wanted: Array<{ path: string; cats: Cataloger[] }> = [];
+  const wanted: Array<{ path: string; ino: number; cats: Cataloger[] }> = [];
   const walkError = (path: string, error: unknown) =>
     out.errors.push({ cataloger: 'lang/walk', path, error: serializeError(error) });
 
@@ -116,7 +119,7 @@ export async function runLangCatalogers(
           limits.MAX_LANG_FILES,
         );
       }
-      wanted.push({ path: e.path, cats });
+      wanted.push({ path: e.path, ino: e.ino, cats });
     }
   } catch (err) {
     if (err instanceof ScanError && err.code === 'aborted') throw err;
@@ -144,8 +147,11 @@ export async function runLangCatalogers(
   });
 
   // 2. Which catalogers take each file, and the total-bytes budget, decided in walk order so the
-  //    outcome never depends on I/O timing.
+  //    outcome never depends on I/O timing. Ranged catalogers (`randomAccess`: archives,
+  //    executables) read only what their parser asks for, bounded by their own limits: they take
+  //    no share of the whole-file budget.
   let budget = limits.MAX_LANG_TOTAL_BYTES;
+  const ranged: Cataloger[][] = wanted.map(() => []);
   const takers: Cataloger[][] = wanted.map(({ path, cats }, i) => {
     const size = sizes[i];
     if (size === undefined) return [];
@@ -161,7 +167,9 @@ export async function runLangCatalogers(
       );
       sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
     }
-    if (fits.length === 0) return [];
+    ranged[i] = fits.filter((c) => c.randomAccess);
+    const whole = fits.filter((c) => !c.randomAccess);
+    if (whole.length === 0) return [];
     if (size > budget) {
       const err = new LimitExceededError(
         { format: 'lang', struct: 'walk', offset: 0 },
@@ -169,14 +177,45 @@ export async function runLangCatalogers(
         limits.MAX_LANG_TOTAL_BYTES - budget + size,
         limits.MAX_LANG_TOTAL_BYTES,
       );
-      for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      for (const c of whole) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
       return [];
     }
     budget -= size;
-    return fits;
+    return whole;
   });
 
-  // 3. Each file read once (in parallel), the same bytes to every cataloger that takes it.
+  // 3. Ranged catalogers get the file as a RandomAccess over its inode (in parallel).
+  await pool(concurrency, wanted.length, async (i) => {
+    const cats = ranged[i]!;
+    if (cats.length === 0) return;
+    checkAborted(ctx.signal);
+    const { path, ino } = wanted[i]!;
+    const sink = perFile[i]!;
+    const inner = storeAccess(ctx.fs.store, ino, sizes[i]!, path, ctx.signal);
+    let read = 0;
+    const source: RandomAccess = {
+      name: path,
+      size: inner.size,
+      read: (offset, length, struct) => {
+        read += length;
+        return inner.read(offset, length, struct);
+      },
+    };
+    for (const c of cats) {
+      try {
+        const res = await c.catalog({ path, bytes: EMPTY, source }, ctx);
+        sink.packages.push(...res.packages);
+        for (const e of res.errors) sink.errors.push({ cataloger: c.id, path: e.path, error: e.error });
+      } catch (err) {
+        if (err instanceof ScanError && err.code === 'aborted') throw err;
+        sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+      }
+    }
+    out.walk.bytesRead += read;
+    if (read > 0) sink.filesRead.push(path);
+  });
+
+  // 4. Each file read once (in parallel), the same bytes to every cataloger that takes it.
   await pool(concurrency, wanted.length, async (i) => {
     const fits = takers[i]!;
     if (fits.length === 0) return;

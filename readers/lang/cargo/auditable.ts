@@ -154,6 +154,7 @@ export const rustBinaryCataloger: Cataloger = {
   specUrls: ['https://github.com/rust-secure-code/cargo-auditable/blob/master/PARSING.md'],
   wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
+  randomAccess: true,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
-    catalogRustBinary(bufferAccess(file.bytes, file.path), file.path, ctx),
+    catalogRustBinary(file.source ?? bufferAccess(file.bytes, file.path), file.path, ctx),
 };

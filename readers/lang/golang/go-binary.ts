@@ -181,6 +181,7 @@ export const goBinaryCataloger: Cataloger = {
   specUrls: ['https://go.dev/src/debug/buildinfo/buildinfo.go', 'https://pkg.go.dev/runtime/debug#BuildInfo'],
   wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
+  randomAccess: true,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
-    catalogGoBinary(bufferAccess(file.bytes, file.path), file.path, ctx),
+    catalogGoBinary(file.source ?? bufferAccess(file.bytes, file.path), file.path, ctx),
 };

@@ -58,10 +58,11 @@ export const jarCataloger: Cataloger = {
   version,
   specUrls,
   wants: (path, stat) => stat.type === 'file' && isJavaArchive(path),
-  // Archives are read by range when the walk offers random access; whole-file reads stop here.
+  // Read by range (CatalogFile.source): only the central directory and a few entries.
   maxBytes: 1 * GiB,
+  randomAccess: true,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
-    catalogJar(bufferAccess(file.bytes, file.path), file.path, ctx),
+    catalogJar(file.source ?? bufferAccess(file.bytes, file.path), file.path, ctx),
 };
 
 export { mavenType as packageType } from './type.js';
