@@ -61,7 +61,7 @@ export interface ZipEntry {
   centralOffset: number;
 }
 
-/** Inflated bytes left for one top-level archive and everything nested in it. */
+/** Inflated (and central-directory) bytes left for one top-level archive and everything nested in it. */
 export interface ZipBudget {
   inflatedBytesLeft: number;
   archivesLeft: number;
@@ -99,6 +99,17 @@ export class ZipArchive {
       );
     }
     const dir = await readDirectory(source, limits);
+    // Directory bytes count against the same budget as inflated bytes: archives whose entries
+    // overlap (many entries naming one nested archive) cannot multiply the bytes read.
+    if (dir.cdSize > budget.inflatedBytesLeft) {
+      throw new LimitExceededError(
+        { format: 'zip', struct: `central directory of ${source.name}`, offset: dir.cdStart },
+        'MAX_ZIP_INFLATED_BYTES',
+        limits.MAX_ZIP_INFLATED_BYTES - budget.inflatedBytesLeft + dir.cdSize,
+        limits.MAX_ZIP_INFLATED_BYTES,
+      );
+    }
+    budget.inflatedBytesLeft -= dir.cdSize;
     const cd = await source.read(dir.cdStart, dir.cdSize, 'central directory');
     const entries = decodeCentralDirectory(cd, dir, source);
     return new ZipArchive(source, entries, limits, budget);

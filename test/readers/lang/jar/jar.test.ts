@@ -165,6 +165,30 @@ describe('readers/lang/jar: built archives', () => {
     if (want) expect(res.artifacts[0]!.source).toBe('manifest');
   });
 
+  it('a fan-out of nested archives stops at MAX_JARS_PER_FILE, reported as errors', async () => {
+    // Every level holds 40 stored copies of the level below: 1 + 40 + 40² + 40³ archives if
+    // followed naively. Overlapping entries (all naming one nested archive's bytes) would cost the
+    // same reads without the file size: the count limit and the byte budget (which charges central
+    // directories too) bound both.
+    let inner = jar({ name: 'META-INF/maven/t/leaf/pom.properties', data: pomProperties('t', 'leaf', '1') });
+    for (let level = 0; level < 3; level++) {
+      const entries = Array.from({ length: 40 }, (_, i) => ({
+        name: `lib/n${i}.jar`,
+        data: inner,
+        method: 'store' as const,
+      }));
+      inner = jar(...entries);
+    }
+    const res = await parseJar(bufferAccess(inner, '/fan.jar'), '/fan.jar', {
+      ...limits,
+      MAX_JARS_PER_FILE: 500,
+    });
+    expect(res.errors.length).toBeGreaterThan(0);
+    expect(res.errors.every((e) => e.error.code === 'limit-exceeded')).toBe(true);
+    // No more archives than the limit were opened (each holds one artifact at the leaves).
+    expect(res.artifacts.length).toBeLessThanOrEqual(500);
+  });
+
   it('pom.properties naming the archive itself wins over the manifest', async () => {
     const bytes = jar(
       {

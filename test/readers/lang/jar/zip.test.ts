@@ -103,7 +103,8 @@ describe('readers/lang/jar/zip', () => {
     const z = await ZipArchive.open(bufferAccess(b, 't'), l, budget);
     await z.read(z.entries[0]!, MiB);
     expect(await codeOf(z.read(z.entries[1]!, MiB))).toBe('limit-exceeded');
-    expect(budget.inflatedBytesLeft).toBe(4000);
+    const cdSize = z.entries.length * 46 + 2; // two one-letter names
+    expect(budget.inflatedBytesLeft).toBe(4000 - cdSize);
   });
 
   it.each([
