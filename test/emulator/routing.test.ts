@@ -81,6 +81,20 @@ describe('test/emulator/server (routing)', () => {
     expect(query.body).toContain('<Code>InvalidAction</Code>');
   });
 
+  it('a JSON-protocol body that is not a JSON object → SerializationException', async () => {
+    const bad = await raw(emu.endpoint, {
+      method: 'POST',
+      path: '/',
+      headers: {
+        'x-amz-target': 'AmazonSSM.DescribeInstanceInformation',
+        'content-type': 'application/x-amz-json-1.1',
+      },
+      body: '{"Filters": [',
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).__type).toBe('SerializationException');
+  });
+
   it('an oversized JSON body is cut off, not buffered', async () => {
     const big = await raw(emu.endpoint, {
       method: 'POST',

@@ -383,7 +383,10 @@ export class Emulator {
   private async route(
     req: IncomingMessage,
     url: URL,
-  ): Promise<{ service: EmulatorService; call: Omit<EmulatorCall, 'res'>; faultKey?: string } | undefined> {
+  ): Promise<
+    | { service: EmulatorService; call: Omit<EmulatorCall, 'res'>; faultKey?: string; badJson?: boolean }
+    | undefined
+  > {
     const all = Object.values(this.services) as EmulatorService[];
     const signing = signingService(req, url);
     const target = req.headers['x-amz-target'];
@@ -392,13 +395,19 @@ export class Emulator {
       const service = all.find((s) => s.jsonTargetPrefix === target.slice(0, dot));
       if (!service) return undefined;
       const body = await readBody(req, MAX_FORM_BYTES);
-      let json: Record<string, unknown>;
+      let json: Record<string, unknown> | undefined;
       try {
-        json = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+        const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+          json = parsed as Record<string, unknown>;
       } catch {
-        json = {};
+        // answered below as SerializationException, after counting
       }
-      return { service, call: { req, url, action: target.slice(dot + 1), json, signingService: signing } };
+      return {
+        service,
+        call: { req, url, action: target.slice(dot + 1), ...(json ? { json } : {}), signingService: signing },
+        ...(json ? {} : { badJson: true }),
+      };
     }
     const type = req.headers['content-type'] ?? '';
     if (
@@ -442,6 +451,10 @@ export class Emulator {
     for (const hook of [...this.hooks]) hook(call.action, this.counts[call.action]!);
     const key = routed.faultKey ?? `${call.action}|${this.counts[call.action]}`;
     if (await this.faults(service, call.action, key, res)) return;
+    if (routed.badJson) {
+      service.sendFault(call, 400, 'SerializationException', 'The request body is not a JSON object.');
+      return;
+    }
     try {
       await service.handle(call);
     } catch (err) {
