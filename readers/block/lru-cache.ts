@@ -1,18 +1,23 @@
 /**
- * Least-recently-used cache bounded by a byte budget (not an entry count): EBS blocks are 512 KiB
- * each, so "how many megabytes may the scan keep" is the figure an operator sets. Generic over key
- * and value; the caller says how many bytes a value weighs. A value heavier than the whole budget is
- * not stored (storing it would evict everything and then itself).
+ * The one least-recently-used cache of the readers: EBS blocks (a byte budget: blocks are 512 KiB
+ * each, so "how many megabytes may the scan keep" is the figure an operator sets) and filesystem
+ * metadata (ext4 descriptor/extent blocks and inode-table runs, XFS inode clusters, decoded
+ * inodes: an entry budget beside the byte budget). Values may be in-flight read promises, so
+ * concurrent lookups of one block share one source read. Generic over key and value; the caller
+ * says how many bytes a value weighs (`sizeOf`, or per `set`). A value heavier than the whole
+ * budget is not stored (storing it would evict everything and then itself).
  *
  * Recency is the insertion order of a Map: a hit deletes and re-inserts the key, eviction takes the
  * first key. Every operation is O(1).
  */
 
 export interface LruCacheOptions<V> {
-  /** Budget in bytes; 0 disables caching (every `set` is dropped). */
+  /** Budget in bytes (Infinity: entries only); 0 disables caching (every `set` is dropped). */
   maxBytes: number;
-  /** Weight of one value in bytes (Buffer: its length). */
-  sizeOf: (value: V) => number;
+  /** Budget in entries (default: unbounded, the byte budget decides). */
+  maxEntries?: number;
+  /** Weight of one value in bytes (Buffer: its length); `set(k, v, bytes)` may give it instead. */
+  sizeOf?: (value: V) => number;
   /** Called for each value pushed out by the budget (not for explicit delete/clear). */
   onEvict?: (key: unknown, value: V) => void;
 }
@@ -36,12 +41,17 @@ export class LruCache<K, V> {
   private misses = 0;
   private evictions = 0;
   readonly maxBytes: number;
+  readonly maxEntries: number;
 
   constructor(private readonly options: LruCacheOptions<V>) {
-    if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 0) {
-      throw new RangeError(`cache option "maxBytes" must be a non-negative integer, got ${options.maxBytes}`);
-    }
-    this.maxBytes = options.maxBytes;
+    const budget = (name: string, v: number) => {
+      if (v !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new RangeError(`cache option "${name}" must be a non-negative integer or Infinity, got ${v}`);
+      }
+      return v;
+    };
+    this.maxBytes = budget('maxBytes', options.maxBytes);
+    this.maxEntries = budget('maxEntries', options.maxEntries ?? Number.POSITIVE_INFINITY);
   }
 
   get(key: K): V | undefined {
@@ -65,13 +75,13 @@ export class LruCache<K, V> {
     return this.map.has(key);
   }
 
-  set(key: K, value: V): boolean {
-    const size = this.options.sizeOf(value);
+  set(key: K, value: V, bytes?: number): boolean {
+    const size = bytes ?? this.options.sizeOf?.(value) ?? 0;
     if (!Number.isFinite(size) || size < 0)
       throw new RangeError(`cache value size must be >= 0, got ${size}`);
     this.delete(key);
-    if (size > this.maxBytes) return false;
-    while (this.bytes + size > this.maxBytes) {
+    if (size > this.maxBytes || this.maxEntries === 0) return false;
+    while (this.bytes + size > this.maxBytes || this.map.size + 1 > this.maxEntries) {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
       const entry = this.map.get(oldest.value)!;

@@ -13,9 +13,9 @@ import {
   UnsupportedError,
 } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, type Limits, MiB } from '../../../engine/limits.js';
+import { LruCache } from '../../block/lru-cache.js';
 import type { BlockSource, ReadRange } from '../../block/types.js';
 import { Cursor } from '../../bytes/cursor.js';
-import { Lru } from '../lru.js';
 import { type DirEntry, type InodeStore, type Stat, typeFromMode } from '../types.js';
 import { mapBlockMap } from './block-map.js';
 import { decodeDirBlock, type RawDirEntry } from './dir.js';
@@ -94,9 +94,18 @@ export class Ext4Store implements InodeStore {
   /** ext2, ext3 or ext4, as blkid names it. */
   readonly variant: 'ext2' | 'ext3' | 'ext4';
   private readonly limits: Limits;
-  private readonly meta = new Lru<Promise<Buffer>>(META_CACHE_ENTRIES, META_CACHE_BYTES);
-  private readonly inodes = new Lru<Inode>(INODE_CACHE_ENTRIES, Number.POSITIVE_INFINITY);
-  private readonly tables = new Lru<Promise<Buffer>>(INODE_TABLE_CACHE_ENTRIES, INODE_TABLE_CACHE_BYTES);
+  private readonly meta = new LruCache<string, Promise<Buffer>>({
+    maxEntries: META_CACHE_ENTRIES,
+    maxBytes: META_CACHE_BYTES,
+  });
+  private readonly inodes = new LruCache<string, Inode>({
+    maxEntries: INODE_CACHE_ENTRIES,
+    maxBytes: Number.POSITIVE_INFINITY,
+  });
+  private readonly tables = new LruCache<string, Promise<Buffer>>({
+    maxEntries: INODE_TABLE_CACHE_ENTRIES,
+    maxBytes: INODE_TABLE_CACHE_BYTES,
+  });
   private hintsInFlight = 0;
   private readonly inodeChunk: number;
   private readonly hasFiletype: boolean;

@@ -26,9 +26,9 @@ import {
   UnsupportedError,
 } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../../engine/limits.js';
+import { LruCache } from '../../block/lru-cache.js';
 import type { BlockSource, ReadRange } from '../../block/types.js';
 import { Cursor, toSafeNumber } from '../../bytes/cursor.js';
-import { Lru } from '../lru.js';
 import type { DirEntry, InodeStore, Stat } from '../types.js';
 import {
   agLength,
@@ -91,7 +91,10 @@ export class XfsInodeStore implements InodeStore {
   private readonly limits: Limits;
   private readonly verify: boolean;
   private readonly inodes = new Map<number, XfsInode>();
-  private readonly clusters = new Lru<Promise<Buffer>>(CLUSTER_CACHE_ENTRIES, CLUSTER_CACHE_BYTES);
+  private readonly clusters = new LruCache<string, Promise<Buffer>>({
+    maxEntries: CLUSTER_CACHE_ENTRIES,
+    maxBytes: CLUSTER_CACHE_BYTES,
+  });
   private hintsInFlight = 0;
   private readonly extentCache = new Map<number, readonly Extent[]>();
   private extentCacheRecords = 0;

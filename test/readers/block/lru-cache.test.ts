@@ -49,4 +49,28 @@ describe('readers/block/lru-cache', () => {
   it.each([-1, 1.5, Number.NaN])('rejects maxBytes %s', (maxBytes) => {
     expect(() => new LruCache({ maxBytes, sizeOf: () => 1 })).toThrow(RangeError);
   });
+
+  it.each([
+    {
+      case: 'entry budget alone (bytes Infinity)',
+      maxEntries: 2,
+      maxBytes: Number.POSITIVE_INFINITY,
+      kept: ['b', 'c'],
+    },
+    { case: 'entry budget below the byte budget', maxEntries: 2, maxBytes: 100, kept: ['b', 'c'] },
+    { case: 'byte budget below the entry budget', maxEntries: 10, maxBytes: 15, kept: ['c'] },
+    { case: 'entry budget 0 stores nothing', maxEntries: 0, maxBytes: 100, kept: [] },
+  ])(
+    '$case: sizes given per set (in-flight promises weigh their read length)',
+    ({ maxEntries, maxBytes, kept }) => {
+      const c = new LruCache<string, Promise<Buffer>>({ maxEntries, maxBytes });
+      for (const k of ['a', 'b', 'c']) c.set(k, Promise.resolve(buf(10)), 10);
+      expect(['a', 'b', 'c'].filter((k) => c.has(k))).toEqual(kept);
+      expect(c.stats().bytes).toBe(kept.length * 10);
+    },
+  );
+
+  it.each([-1, 1.5])('rejects maxEntries %s', (maxEntries) => {
+    expect(() => new LruCache({ maxBytes: 10, maxEntries })).toThrow(RangeError);
+  });
 });
