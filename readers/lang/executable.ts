@@ -63,8 +63,23 @@ const ELF_MAGIC = 0x7f454c46; // "\x7fELF" read big-endian
 const MACHO_64 = 0xfeedfacf;
 const MACHO_32 = 0xfeedface;
 
+/**
+ * Headers already read per file: the walk hands one RandomAccess per file to every binary
+ * cataloger (go-binary, rust-binary), which then share one read of the section table.
+ */
+const opened = new WeakMap<RandomAccess, Promise<Executable>>();
+
 /** Reads the container headers; BadMagicError "unrecognized executable format" for anything else. */
-export async function openExecutable(ra: RandomAccess, limits: Limits): Promise<Executable> {
+export function openExecutable(ra: RandomAccess, limits: Limits): Promise<Executable> {
+  let p = opened.get(ra);
+  if (!p) {
+    p = readExecutable(ra, limits);
+    opened.set(ra, p);
+  }
+  return p;
+}
+
+async function readExecutable(ra: RandomAccess, limits: Limits): Promise<Executable> {
   if (ra.size < 64) throw unrecognized(ra);
   const head = await ra.read(0, 64, 'executable header');
   if (head.readUInt32BE(0) === ELF_MAGIC) return openElf(ra, head, limits);

@@ -135,12 +135,18 @@ async function findHeader(ra: RandomAccess, exe: Executable): Promise<{ offset: 
       s.size > 0 &&
       (s.name === '.go.buildinfo' || (s.name === '__go_buildinfo' && s.segment.startsWith('__DATA'))),
   );
+  // Every Go ELF since Go 1.13 names the section: an ELF whose section table lacks it is not Go
+  // (no 64 KiB search of a C program's .data). Without a section table, and for PE/Mach-O, search
+  // the start of the first writable data, as debug/buildinfo does.
+  const searchData = !named && (exe.format !== 'elf' || exe.sections.length === 0);
   const candidates = named
     ? [named]
-    : [
-        ...exe.sections.filter((s) => s.writable && s.size > 0),
-        ...exe.segments.filter((s) => s.writable && s.size > 0),
-      ].slice(0, 1);
+    : searchData
+      ? [
+          ...exe.sections.filter((s) => s.writable && s.size > 0),
+          ...exe.segments.filter((s) => s.writable && s.size > 0),
+        ].slice(0, 1)
+      : [];
   for (const c of candidates) {
     const len = Math.min(c.size, SEARCH_BYTES);
     const buf = await ra.read(c.offset, len, 'build info search window');

@@ -144,6 +144,21 @@ describe('readers/lang/go-binary: not Go', () => {
     expect(res).toEqual({ packages: [], errors: [] });
   });
 
+  it('a non-Go ELF costs its headers and section table only (no search of its data)', async () => {
+    const bytes = readFileSync(process.execPath);
+    let read = 0;
+    const ra = bufferAccess(bytes, 'node');
+    const counting = {
+      ...ra,
+      read: (o: number, n: number, s: string) => {
+        read += n;
+        return ra.read(o, n, s);
+      },
+    };
+    expect(await catalogGoBinary(counting, '/usr/bin/node', ctx)).toEqual({ packages: [], errors: [] });
+    expect(read).toBeLessThan(16 * 1024);
+  });
+
   it.skipIf(!HAVE_SHARED)('shared "sad path" (dummy): unrecognized executable format', async () => {
     const err = await read(readFileSync(join(SHARED_FIXTURES, 'lang/gobinary/dummy'))).catch(
       (e: unknown) => e,
