@@ -14,9 +14,9 @@ export interface FaultOptions {
   serverErrorRate?: number;
   /** Fraction whose socket is destroyed before any byte is sent. */
   resetRate?: number;
-  /** GetSnapshotBlock: fraction whose x-amz-Checksum does not match the body. */
+  /** GetSnapshotBlock: fraction whose x-amz-Checksum does not match the body; S3 GetObject: a body byte flipped. */
   corruptRate?: number;
-  /** GetSnapshotBlock: fraction whose body is cut short (half the bytes). */
+  /** GetSnapshotBlock: fraction whose body is cut short (half the bytes); S3 GetObject: connection dropped mid-body. */
   truncateRate?: number;
   /** Delay before answering. */
   latency?: LatencySpec;

@@ -464,6 +464,12 @@ export class Emulator {
     }
   }
 
+  /** Whether the configured fault `actions` cover this operation (`Action`, `'*'`, `'SERVICE:*'`). */
+  faultsApply(serviceId: string, action: string): boolean {
+    const actions = this.options.faults.actions ?? DEFAULT_FAULT_ACTIONS;
+    return actions.includes(action) || actions.includes('*') || actions.includes(`${serviceId}:*`);
+  }
+
   /** Applies latency and the rate-based faults. Returns true when the request was answered. */
   private async faults(
     service: EmulatorService,
@@ -473,9 +479,7 @@ export class Emulator {
   ): Promise<boolean> {
     const f = this.options.faults;
     const n = this.attempt(`${action}|${key}`);
-    const actions = f.actions ?? DEFAULT_FAULT_ACTIONS;
-    if (!actions.includes(action) && !actions.includes('*') && !actions.includes(`${service.id}:*`))
-      return false;
+    if (!this.faultsApply(service.id, action)) return false;
     const seed = this.options.seed;
     const delay = latencyMs(f.latency, seed, key, n);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));

@@ -157,6 +157,22 @@ describe('docs/examples/latest-findings', () => {
     emu.services.s3.putObject('exports', key, original, 'application/x-ndjson');
   });
 
+  it.each([
+    { fault: 'a flipped byte', faults: { corruptRate: 1 }, error: /SHA-256/ },
+    { fault: 'a connection dropped mid-body', faults: { truncateRate: 1 }, error: /./ },
+  ])(
+    '$fault in a findings object on the wire is an error, never a silent short read',
+    async ({ faults, error }) => {
+      const run = (await latestCompleteRun(s3, 'exports', 'scans'))!;
+      emu.configure({ faults: { ...faults, actions: ['GetObject'] } });
+      const read = async () => {
+        for await (const _ of runFindings(s3, 'exports', run));
+      };
+      await expect(read()).rejects.toThrow(error);
+      emu.configure({ faults: {} });
+    },
+  );
+
   it('no manifest anywhere → undefined; main exits 1', async () => {
     expect(await latestCompleteRun(s3, 'exports', 'elsewhere')).toBeUndefined();
     expect(await main(['s3://exports/elsewhere'], s3)).toBe(1);

@@ -7,7 +7,8 @@
  *                                 verified (BadDigest), aws-chunked bodies with trailing checksums decoded,
  *                                 SSE headers recorded and echoed, If-None-Match: * / If-Match conditional
  *                                 writes (412 PreconditionFailed)
- *   GET    /B/K                   GetObject (Range, x-amz-checksum-mode: ENABLED echoes the stored checksums)
+ *   GET    /B/K                   GetObject (Range, x-amz-checksum-mode: ENABLED echoes the stored checksums;
+ *                                 faults corruptRate flips a body byte, truncateRate drops the connection mid-body)
  *   HEAD   /B/K                   HeadObject
  *   DELETE /B/K                   DeleteObject (204 whether or not the key exists)
  * Errors are the S3 XML <Error> document; HEAD errors have no body. Throttling is `SlowDown` 503.
@@ -20,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32, crc32c } from '../../../readers/bytes/crc32.js';
+import { unit } from '../faults.js';
 import { HttpFault, readBody, sendS3Error, sendXml } from '../protocol.js';
 import type { Emulator } from '../server.js';
 import { esc } from '../xml.js';
@@ -442,6 +444,24 @@ export class S3Service implements EmulatorService {
       Object.assign(headers, this.checksumHeaders(o));
     }
     headers['content-length'] = body.length;
+    // Body faults (GetObject only, when the fault actions cover it): a flipped byte under correct
+    // headers, or the connection dropped halfway through the body.
+    const f = this.emu.options.faults;
+    if (!head && this.emu.faultsApply(this.id, 'GetObject') && body.length > 0) {
+      const faultKey = `${bucketName}/${key}/`;
+      const n = (this.emu.attemptsOf(`GetObject|${faultKey}`) ?? 1) - 1;
+      const seed = this.emu.options.seed;
+      if ((f.corruptRate ?? 0) > unit(seed, 'corrupt', faultKey, n)) {
+        this.emu.inject('corrupt');
+        body = Buffer.from(body);
+        body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
+      } else if ((f.truncateRate ?? 0) > unit(seed, 'truncate', faultKey, n)) {
+        this.emu.inject('truncate');
+        res.writeHead(status, headers);
+        res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+        return;
+      }
+    }
     res.writeHead(status, headers);
     res.end(head ? undefined : body);
   }
