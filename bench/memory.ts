@@ -2,7 +2,8 @@
  * Issue 11 benchmark: peak RSS per scan kind, each case in its own child process (so peaks do not
  * add up, and the emulator's own memory — it runs in this parent process — is not counted). The
  * child runs the same engine call `snapscan scan` makes (engine/scan/run.ts: piscina scan worker,
- * EBS source, snapshot lifecycle for instances) with OS and language packages, and reports
+ * EBS source, snapshot lifecycle for instances) with OS and language packages (`:os` cases: OS
+ * packages only), and reports
  * process.resourceUsage().maxRSS (all threads) at the end.
  *
  * Cases:
@@ -11,7 +12,7 @@
  *                             511 MiB (under MAX_RPMDB_BYTES): the issue's 1.15 GB case
  *   snapshot:debian-minbase   the demo disk as a snapshot through the wire-level emulator
  *   instance:debian-minbase   the demo disk as an instance's volume (snapshot created, read, deleted)
- *   instance:debian-large     the ~500-package disk of test/fixtures/debian/build-large.sh, when built
+ *   instance:debian-large     the 409-package disk of test/fixtures/debian/build-large.sh, when built
  *                             (needs root and the Debian mirror; cached under .cache/debian-large)
  *
  * usage: npx tsx bench/memory.ts [--build-large] [CASE...]
@@ -40,10 +41,14 @@ interface ChildResult {
   packages: number;
   state: string;
   wallMs: number;
+  /** GetSnapshotBlock calls (snapshot and instance cases). */
+  getCalls?: number;
   error?: string;
 }
 
-async function child(target: Target, endpoint: string | undefined): Promise<void> {
+type Kinds = Array<'os' | 'lang'>;
+
+async function child(target: Target, endpoint: string | undefined, packages: Kinds): Promise<void> {
   const t0 = performance.now();
   const aws = endpoint ? { endpoint, region: 'us-east-1' } : undefined;
   const [res] = await runScans({
@@ -51,23 +56,24 @@ async function child(target: Target, endpoint: string | undefined): Promise<void
     ...(target.kind === 'snapshot' ? { snapshots: [target.id] } : {}),
     ...(target.kind === 'instance' ? { instances: [target.id], snapshotWait: { pollIntervalMs: 5 } } : {}),
     ...(aws ? { aws } : {}),
-    packages: ['os', 'lang'],
+    packages,
   });
   const out: ChildResult = {
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     packages: res?.inventory?.packages.length ?? 0,
     state: res?.inventory?.status.state ?? 'error',
     wallMs: performance.now() - t0,
+    ...(res?.inventory?.stats.ebs ? { getCalls: res.inventory.stats.ebs.getCalls } : {}),
     ...(res?.error ? { error: res.error.message } : {}),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-function runChild(target: Target, endpoint: string | undefined): Promise<ChildResult> {
+function runChild(target: Target, endpoint: string | undefined, packages: Kinds): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      [...process.execArgv, SELF, '--child', JSON.stringify({ target, endpoint })],
+      [...process.execArgv, SELF, '--child', JSON.stringify({ target, endpoint, packages })],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: {
@@ -129,8 +135,12 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const ci = args.indexOf('--child');
   if (ci >= 0) {
-    const { target, endpoint } = JSON.parse(args[ci + 1]!) as { target: Target; endpoint?: string };
-    await child(target, endpoint);
+    const { target, endpoint, packages } = JSON.parse(args[ci + 1]!) as {
+      target: Target;
+      endpoint?: string;
+      packages: Kinds;
+    };
+    await child(target, endpoint, packages);
     return;
   }
   const buildLarge = args.includes('--build-large');
@@ -149,7 +159,7 @@ async function main(): Promise<void> {
   const emu = await startEmulator({ seed: 1 });
   const volDebian = await emu.addVolume({ imagePath: debian });
   const volLarge = large ? await emu.addVolume({ imagePath: large }) : undefined;
-  const cases: Array<{ name: string; target: () => Target }> = [
+  const cases: Array<{ name: string; target: () => Target; packages?: Kinds }> = [
     { name: 'image:debian-minbase', target: () => ({ kind: 'image', path: debian }) },
     { name: 'image:rpm-sqlite-511m', target: () => ({ kind: 'image', path: buildRpmSqliteImage(dir) }) },
     { name: 'snapshot:debian-minbase', target: () => ({ kind: 'snapshot', id: emu.addSnapshot(volDebian) }) },
@@ -162,25 +172,24 @@ async function main(): Promise<void> {
     },
   ];
   if (volLarge) {
-    cases.push({
-      name: 'instance:debian-large',
-      target: () => ({
-        kind: 'instance',
-        id: emu.addInstance({ volumes: [{ volumeId: volLarge, device: '/dev/xvda' }] }),
-      }),
+    const instance = (): Target => ({
+      kind: 'instance',
+      id: emu.addInstance({ volumes: [{ volumeId: volLarge, device: '/dev/xvda' }] }),
     });
+    cases.push({ name: 'instance:debian-large:os', target: instance, packages: ['os'] });
+    cases.push({ name: 'instance:debian-large', target: instance });
   } else {
     console.log(
       '(instance:debian-large skipped: run with --build-large, or test/fixtures/debian/build-large.sh .cache/debian-large)',
     );
   }
-  console.log('case                       peak RSS MiB   packages  state     wall ms');
+  console.log('case                       peak RSS MiB   packages  state      wall ms  GetSnapshotBlock');
   try {
     for (const c of cases) {
       if (wanted.length && !wanted.includes(c.name)) continue;
-      const r = await runChild(c.target(), emu.endpoint);
+      const r = await runChild(c.target(), emu.endpoint, c.packages ?? ['os', 'lang']);
       console.log(
-        `${c.name.padEnd(26)} ${r.maxRssMiB.toFixed(0).padStart(12)} ${String(r.packages).padStart(10)}  ${r.state.padEnd(8)} ${r.wallMs.toFixed(0).padStart(8)}${r.error ? `  error: ${r.error}` : ''}`,
+        `${c.name.padEnd(26)} ${r.maxRssMiB.toFixed(0).padStart(12)} ${String(r.packages).padStart(10)}  ${r.state.padEnd(8)} ${r.wallMs.toFixed(0).padStart(8)}  ${String(r.getCalls ?? '-').padStart(16)}${r.error ? `  error: ${r.error}` : ''}`,
       );
     }
   } finally {

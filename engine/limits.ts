@@ -5,6 +5,24 @@
  * DEFAULT_LIMITS. (No per-file timeout either: every loop is bounded by a count from here instead.)
  */
 
+/*
+ * Memory ceilings (peak RSS of the whole process, default limits; measured by bench/memory.ts,
+ * one child process per scan, Node 20):
+ *
+ *   local image scan            300 MiB  measured 121 (Debian minbase) · 162 (sparse 511 MiB rpmdb.sqlite)
+ *   snapshot / instance scan    300 MiB  measured 139 (snapshot) · 186-190 (instance, OS packages)
+ *
+ * What keeps one input from pushing a scan past them:
+ *   - rpm databases above RPMDB_SPILL_ABOVE_BYTES are copied to a private temp file (removed in
+ *     finally); SQLite reads it with an 8 MiB page cache; Berkeley DB / ndb are read whole only up
+ *     to MAX_RPMDB_IN_MEMORY_BYTES; one header at a time is decoded (MAX_RPM_HEADER_BYTES);
+ *   - dpkg status / apk installed: MAX_PKGDB_BYTES in memory, parsed line by line;
+ *   - language walk: MAX_LANG_INFLIGHT_BYTES of file bytes at once (manifests, MAX_LANG_FILE_BYTES
+ *     each); archives and executables are read by range (CatalogFile.source), not whole;
+ *   - EBS: a 64 MiB block cache (EbsSourceOptions.cacheBytes) plus 64 requests in flight of 512 KiB;
+ *   - scan workers: an 8 MiB young generation (workers/pool.ts); AWS SDK packages load on first use.
+ */
+
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
@@ -88,6 +106,11 @@ export const DEFAULT_LIMITS = {
   MAX_LANG_TOTAL_BYTES: 512 * MiB,
   /** Language walk: wanted files on one filesystem (each becomes a read and a parse). */
   MAX_LANG_FILES: 200_000,
+  /**
+   * Language walk: file bytes held at once by its parallel whole-file reads (a file larger than
+   * this is read alone); 16 reads of up to MAX_LANG_FILE_BYTES each would otherwise hold 256 MiB.
+   */
+  MAX_LANG_INFLIGHT_BYTES: 48 * MiB,
   /** Bytes one InodeStore.readData call may return (it allocates the result). */
   MAX_READ_DATA_BYTES: 1 * GiB,
   /** Zip central directory entries (a Spring Boot fat jar has ~10-30k; big EARs ~100k). */

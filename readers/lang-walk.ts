@@ -215,32 +215,41 @@ export async function runLangCatalogers(
     if (read > 0) sink.filesRead.push(path);
   });
 
-  // 4. Each file read once (in parallel), the same bytes to every cataloger that takes it.
+  // 4. Each file read once (in parallel), the same bytes to every cataloger that takes it; the
+  //    reads in flight hold at most MAX_LANG_INFLIGHT_BYTES (16 × MAX_LANG_FILE_BYTES otherwise).
+  const gate = new ByteGate(limits.MAX_LANG_INFLIGHT_BYTES);
   await pool(concurrency, wanted.length, async (i) => {
     const fits = takers[i]!;
     if (fits.length === 0) return;
     checkAborted(ctx.signal);
     const { path } = wanted[i]!;
     const sink = perFile[i]!;
-    let bytes: Buffer;
+    // The bytes stay held until every cataloger is done with them: the gate is released last.
+    const size = sizes[i]!;
+    await gate.acquire(size);
     try {
-      bytes = await ctx.fs.readFile(path, { maxBytes: Math.max(...fits.map(capOf)), signal: ctx.signal });
-    } catch (err) {
-      if (err instanceof ScanError && err.code === 'aborted') throw err;
-      for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
-      return;
-    }
-    sink.filesRead.push(path);
-    out.walk.bytesRead += bytes.length;
-    for (const c of fits) {
+      let bytes: Buffer;
       try {
-        const res = await c.catalog({ path, bytes }, ctx);
-        sink.packages.push(...res.packages);
-        for (const e of res.errors) sink.errors.push({ cataloger: c.id, path: e.path, error: e.error });
+        bytes = await ctx.fs.readFile(path, { maxBytes: Math.max(...fits.map(capOf)), signal: ctx.signal });
       } catch (err) {
         if (err instanceof ScanError && err.code === 'aborted') throw err;
-        sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+        for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+        return;
       }
+      sink.filesRead.push(path);
+      out.walk.bytesRead += bytes.length;
+      for (const c of fits) {
+        try {
+          const res = await c.catalog({ path, bytes }, ctx);
+          sink.packages.push(...res.packages);
+          for (const e of res.errors) sink.errors.push({ cataloger: c.id, path: e.path, error: e.error });
+        } catch (err) {
+          if (err instanceof ScanError && err.code === 'aborted') throw err;
+          sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+        }
+      }
+    } finally {
+      gate.release(size);
     }
   });
 
@@ -289,4 +298,26 @@ async function pool(n: number, count: number, fn: (i: number) => Promise<void>):
     while (next < count) await fn(next++);
   };
   await Promise.all(Array.from({ length: Math.min(n, count) }, worker));
+}
+
+/**
+ * Admits parallel reads while the bytes they hold stay within `max`; one read larger than `max`
+ * runs alone. Waiters are woken on every release and re-check (each read ends, so none starves).
+ */
+class ByteGate {
+  private used = 0;
+  private waiters: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+  async acquire(n: number): Promise<void> {
+    while (this.used > 0 && this.used + n > this.max) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.used += n;
+  }
+  release(n: number): void {
+    this.used -= n;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const wake of w) wake();
+  }
 }

@@ -144,6 +144,7 @@ export class ScanPool {
       minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: checkInt('idleTimeoutMs', options.idleTimeoutMs ?? 1000, 0, 3_600_000),
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
   }
 

@@ -165,3 +165,43 @@ describe('readers/lang-walk', () => {
     expect(res.walk.entries).toBeLessThanOrEqual(3);
   });
 });
+
+/** A cataloger of `*.bin` files that records the bytes its catalog calls hold at once. */
+function holding() {
+  const held = { now: 0, max: 0, calls: 0 };
+  const cat: Cataloger = {
+    id: 'lang/holding',
+    displayName: 'holding',
+    kind: 'lang',
+    version: 1,
+    specUrls: [],
+    wants: (path) => path.endsWith('.bin'),
+    async catalog(file) {
+      held.calls++;
+      held.now += file.bytes.length;
+      held.max = Math.max(held.max, held.now);
+      await new Promise((r) => setTimeout(r, 2));
+      held.now -= file.bytes.length;
+      return { packages: [], errors: [] };
+    },
+  };
+  return { cat, held };
+}
+
+describe('readers/lang-walk (bytes held by parallel reads)', () => {
+  it.each([
+    { name: 'ten 1,000-byte files under a 3,000-byte budget', count: 10, size: 1000, max: 3000 },
+    { name: 'files larger than the budget are read one at a time', count: 3, size: 5000, max: 5000 },
+  ])('$name', async ({ count, size, max }) => {
+    const root = tree(
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`opt/f${i}.bin`, 'x'.repeat(size)])),
+    );
+    const { cat, held } = holding();
+    const limits = { ...DEFAULT_LIMITS, MAX_LANG_INFLIGHT_BYTES: 3000 };
+    const res = await runLangCatalogers([cat], { fs: dirFileSystem(root), limits }, { concurrency: 16 });
+    expect(res.errors).toEqual([]);
+    expect(held.calls).toBe(count);
+    expect(held.max).toBeGreaterThan(0);
+    expect(held.max).toBeLessThanOrEqual(max);
+  });
+});

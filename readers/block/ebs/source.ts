@@ -38,7 +38,11 @@ export interface EbsSourceOptions extends AwsClientOptions {
   client?: EBSClient;
   /** GetSnapshotBlock requests in flight at once. Default 64. */
   concurrency?: number;
-  /** LRU cache budget in bytes. Default 256 MiB; 0 disables caching and readahead. */
+  /**
+   * LRU cache budget in bytes. Default 64 MiB (bench/memory.ts, an instance scan of a 409-package
+   * disk with its language walk: 1,889 GetSnapshotBlock calls against 1,878 with 256 MiB, and about
+   * 160 MiB less peak RSS); 0 disables caching and readahead.
+   */
   cacheBytes?: number;
   /** Aborts every read and request of this source. */
   signal?: AbortSignal;
@@ -163,7 +167,7 @@ export class EbsSnapshotSource implements BlockSource {
   private constructor(options: EbsSourceOptions) {
     const o = {
       concurrency: options.concurrency ?? 64,
-      cacheBytes: options.cacheBytes ?? 256 * MiB,
+      cacheBytes: options.cacheBytes ?? 64 * MiB,
       maxAttempts: options.maxAttempts ?? 8,
       checksumAttempts: options.checksumAttempts ?? 3,
       baseDelayMs: options.baseDelayMs ?? 100,
