@@ -1,7 +1,8 @@
 /**
  * Issue 3 benchmark: a real OS inventory and a full tree walk of the Debian minbase images (and the
  * AlmaLinux demo disk) read from snapshots served by the wire-level emulator with 20 ms latency per
- * GetSnapshotBlock (optionally 5% throttling), side by side: snapscan's source (64 in flight, LRU
+ * GetSnapshotBlock (optionally 5% throttling) — OS inventory, OS + language inventory (one bounded
+ * walk), full walk — side by side: snapscan's source (64 in flight, LRU
  * cache, readahead) versus a sequential reader (1 in flight, no cache).
  * Prints wall time, ListSnapshotBlocks/GetSnapshotBlock calls, bytes fetched, retries, cost, peak RSS.
  *
@@ -59,7 +60,7 @@ async function main() {
         credentials: EMULATOR_CREDENTIALS,
       })
     ).close();
-    for (const job of ['os-inventory', 'full-walk'] as const) {
+    for (const job of ['os-inventory', 'os+lang', 'full-walk'] as const) {
       for (const s of setups) {
         const snap = emu.addSnapshot(vol);
         const t0 = performance.now();
@@ -72,9 +73,10 @@ async function main() {
           cacheBytes: s.cacheBytes,
         });
         let n = 0;
-        if (job === 'os-inventory') {
-          n = (await scanBlockSource(src, { resource: { type: 'snapshot', id: snap }, packages: ['os'] }))
-            .packages.length;
+        if (job === 'os-inventory' || job === 'os+lang') {
+          const packages: Array<'os' | 'lang'> = job === 'os+lang' ? ['os', 'lang'] : ['os'];
+          n = (await scanBlockSource(src, { resource: { type: 'snapshot', id: snap }, packages })).packages
+            .length;
         } else {
           for (const part of listVolumes(await readPartitions(src))) {
             const f = await probeFileSystem(part.source);
@@ -93,7 +95,7 @@ async function main() {
           .replace(/\.\d+-\d+\.raw$/, '')
           .slice(0, 18);
         console.log(
-          `${name.padEnd(18)} ${job.padEnd(12)} ${s.name.padEnd(10)} ${wall.toFixed(0).padStart(8)} ${String(st.listCalls).padStart(5)} ${String(st.getCalls).padStart(4)} ${(st.bytesFetched / 1048576).toFixed(1).padStart(12)} ${String(st.retries).padStart(8)}  ${st.costUsd.toFixed(6)}  ${rss.toFixed(0).padStart(8)}   (${n} ${job === 'os-inventory' ? 'packages' : 'entries'})`,
+          `${name.padEnd(18)} ${job.padEnd(12)} ${s.name.padEnd(10)} ${wall.toFixed(0).padStart(8)} ${String(st.listCalls).padStart(5)} ${String(st.getCalls).padStart(4)} ${(st.bytesFetched / 1048576).toFixed(1).padStart(12)} ${String(st.retries).padStart(8)}  ${st.costUsd.toFixed(6)}  ${rss.toFixed(0).padStart(8)}   (${n} ${job === 'full-walk' ? 'entries' : 'packages'})`,
         );
       }
     }
