@@ -9,14 +9,17 @@
  * Memory ceilings (peak RSS of the whole process, default limits; measured by bench/memory.ts,
  * one child process per scan, Node 20):
  *
- *   local image scan            300 MiB  measured 121 (Debian minbase) · 162 (sparse 511 MiB rpmdb.sqlite)
- *   snapshot / instance scan    300 MiB  measured 139 (snapshot) · 186-190 (instance, OS packages)
+ *   local image scan            300 MiB  measured 136 (Debian minbase) · 155 (sparse 511 MiB rpmdb.sqlite)
+ *   snapshot / instance scan    300 MiB  measured 138 (snapshot) · 185-199 (instance, OS packages);
+ *                                        340 for an instance scan with a full language walk of a
+ *                                        409-package disk (over the ceiling: open, see README)
  *
  * What keeps one input from pushing a scan past them:
  *   - rpm databases above RPMDB_SPILL_ABOVE_BYTES are copied to a private temp file (removed in
  *     finally); SQLite reads it with an 8 MiB page cache; Berkeley DB / ndb are read whole only up
  *     to MAX_RPMDB_IN_MEMORY_BYTES; one header at a time is decoded (MAX_RPM_HEADER_BYTES);
- *   - dpkg status / apk installed: MAX_PKGDB_BYTES in memory, parsed line by line;
+ *   - dpkg status / apk installed: MAX_PKGDB_BYTES in memory, parsed line by line (a status file
+ *     near that size is not in the bench yet: unmeasured);
  *   - language walk: MAX_LANG_INFLIGHT_BYTES of file bytes at once (manifests, MAX_LANG_FILE_BYTES
  *     each); archives and executables are read by range (CatalogFile.source), not whole;
  *   - EBS: a 64 MiB block cache (EbsSourceOptions.cacheBytes) plus 64 requests in flight of 512 KiB;
