@@ -473,6 +473,8 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   const executeJob = async (job: ScanJob): Promise<void> => {
     const entry = next.instances[job.instanceId]!;
     const attemptAt = ctx.now();
+    const t0 = performance.now();
+    const phase: Record<string, number> = {};
     let inventory: Inventory | undefined;
     let error: { code: string; name?: string; message: string } | undefined;
     let snapshots: { created: string[]; reused: string[] } | undefined;
@@ -525,6 +527,7 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       report.snapshots.reused += snapshots.reused.length;
       report.snapshots.deleteFailed += r!.snapshots?.failed.length ?? 0;
     }
+    phase.read = performance.now() - t0;
     if (ctx.signal?.aborted) return; // interrupted: not an attempt; the next pass does it again
     const now = ctx.now();
     entry.lastAttemptAt = now.toISOString();
@@ -568,10 +571,21 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
     entry.outcome = { state: inventory.status.state, reasons: inventory.status.reasons.map((x) => x.code) };
     entry.packages = inventory.packages.length;
     if (job.method === 'agentless') sourceHintsOf(inventory, hints);
+    const t1 = performance.now();
     const [m] = await findingsForInventories([inventory], ctx.store, () => now);
+    phase.match = performance.now() - t1;
+    const t2 = performance.now();
     await recordFindings(entry, m!.findings, inventory.status.state === 'complete', now);
     const invKey = objectKey(job.instanceId, 'inventory');
     await putObject(invKey, inventory);
+    phase.state = performance.now() - t2;
+    log(
+      `${job.instanceId}: ${job.method} ${entry.reason}, ${inventory.packages.length} packages, ${m!.findings.length} findings (${Object.entries(
+        phase,
+      )
+        .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+        .join(', ')})`,
+    );
     if (entry.inventoryKey) replaced.push(entry.inventoryKey);
     entry.inventoryKey = invKey;
     handled.add(job.instanceId);

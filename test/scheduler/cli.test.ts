@@ -100,8 +100,13 @@ describe.skipIf(!HAVE_SHARED)(
       expect(bad.stderr).toMatch(/--mode must be one of hybrid, agentless, ssm-only/);
     });
 
-    it('--once from environment variables only: export and state in S3 (SSE, checksums), manifest last, 0 snapshots left', async () => {
-      const r = await runCli(['scheduler', '--once'], { ...env, SNAPSCAN_ONCE: '' }, 120_000);
+    it('--once from environment variables only, per-service endpoints: export and state in S3 (SSE, checksums), manifest last, 0 snapshots left', async () => {
+      // AWS_ENDPOINT_URL_<SERVICE> alone (no AWS_ENDPOINT_URL): the SDK's own per-service configuration.
+      const { AWS_ENDPOINT_URL: url, ...rest } = env;
+      const perService = Object.fromEntries(
+        ['EC2', 'EBS', 'SSM', 'S3', 'STS', 'EVENTBRIDGE'].map((s) => [`AWS_ENDPOINT_URL_${s}`, url!]),
+      );
+      const r = await runCli(['scheduler'], { ...rest, ...perService, SNAPSCAN_ONCE: 'true' }, 120_000);
       expect(r.stderr).toMatch(/pass .*: complete; 3 instances: 3 scanned/);
       expect(r.code).toBe(0);
       expect(managedLeft()).toEqual([]);
@@ -120,6 +125,31 @@ describe.skipIf(!HAVE_SHARED)(
       }
       const index = json<StateIndex>('snapscan/state/index.json');
       expect(Object.keys(index.instances).sort()).toEqual([...ids].sort());
+    });
+
+    it('scan --out-dir s3://… writes the export run through the S3 sink', async () => {
+      const img = await demoImages();
+      const r = await runCli(
+        [
+          'scan',
+          '--image',
+          img.debian,
+          '--db',
+          env.SNAPSCAN_DB!,
+          '--format',
+          'json',
+          '--out-dir',
+          `s3://${BUCKET}/adhoc`,
+          '--quiet',
+        ],
+        { AWS_ENDPOINT_URL: emu.endpoint },
+        120_000,
+      );
+      expect(r.stderr).toMatch(/wrote \d+ objects to s3:\/\/exports\/adhoc/);
+      const keys = objects('adhoc/').map((o) => o.key);
+      expect(keys.filter((k) => k.endsWith('/manifest.json'))).toHaveLength(1);
+      expect(keys.some((k) => k.endsWith('.ndjson'))).toBe(true);
+      expect(keys.some((k) => k.endsWith('.cdx.json'))).toBe(true);
     });
 
     function startScheduler(extra: Record<string, string>): {
