@@ -200,6 +200,7 @@ export async function runLangCatalogers(
         read += length;
         return inner.read(offset, length, struct);
       },
+      prefetch: (offset, length) => inner.prefetch?.(offset, length),
     };
     for (const c of cats) {
       try {

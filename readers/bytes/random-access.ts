@@ -16,6 +16,8 @@ export interface RandomAccess {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; TruncatedError when the range leaves [0, size). */
   read(offset: number, length: number, struct: string): Promise<Buffer>;
+  /** Optional hint: these bytes will be read soon (a latency-bound source fetches them now). */
+  prefetch?(offset: number, length: number): void;
 }
 
 function check(ra: { name: string; size: number }, offset: number, length: number, struct: string): void {
@@ -75,6 +77,10 @@ export function storeAccess(
         throw new TruncatedError({ format: name, struct, offset }, length, b.length);
       }
       return b;
+    },
+    prefetch(offset, length) {
+      // A hint: a failure here is reported by the read that follows.
+      store.prefetchData?.(ino, offset + length, offset)?.catch(() => {});
     },
   };
 }

@@ -42,8 +42,11 @@ export interface InodeStore {
   readData(ino: number, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
   /** Target of a symlink (bounded by MAX_SYMLINK_BYTES). */
   readLink(ino: number): Promise<string>;
-  /** Optional: ask the block source to fetch a file's blocks in parallel before it is read. */
-  prefetchData?(ino: number, maxBytes: number): Promise<void>;
+  /**
+   * Optional: ask the block source to fetch a file's blocks in parallel before it is read — bytes
+   * [from, min(size, maxBytes)), from 0 by default.
+   */
+  prefetchData?(ino: number, maxBytes: number, from?: number): Promise<void>;
   /**
    * Optional readahead hints for a walk (never throw, return at once): the inode-table ranges that
    * hold these inodes, and the blocks of these directories, will be read soon. Stores forward them

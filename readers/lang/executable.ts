@@ -79,8 +79,12 @@ export function openExecutable(ra: RandomAccess, limits: Limits): Promise<Execut
   return p;
 }
 
+/** ELF and Mach-O binaries keep their section table at the end: fetched with the header. */
+const TAIL_HINT_BYTES = 64 * 1024;
+
 async function readExecutable(ra: RandomAccess, limits: Limits): Promise<Executable> {
   if (ra.size < 64) throw unrecognized(ra);
+  if (ra.size > TAIL_HINT_BYTES) ra.prefetch?.(ra.size - TAIL_HINT_BYTES, TAIL_HINT_BYTES);
   const head = await ra.read(0, 64, 'executable header');
   if (head.readUInt32BE(0) === ELF_MAGIC) return openElf(ra, head, limits);
   if (head[0] === 0x4d && head[1] === 0x5a) return openPe(ra, head, limits);

@@ -639,21 +639,22 @@ export class Ext4Store implements InodeStore {
   }
 
   /** Physical byte ranges of a file's first `maxBytes` (holes and preallocated extents excluded). */
-  async dataRanges(ino: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<ReadRange[]> {
+  async dataRanges(ino: number, maxBytes = Number.MAX_SAFE_INTEGER, from = 0): Promise<ReadRange[]> {
     const inode = await this.inode(ino);
     if (inode.flags & INODE_FLAGS.inline_data) return [];
     const type = typeFromMode(inode.mode);
     if (type !== 'file' && type !== 'dir' && type !== 'symlink') return [];
     const bs = this.blockSize;
     const bytes = Math.min(inode.size, maxBytes);
-    const runs = await this.mapBlocks(inode, 0, Math.ceil(bytes / bs));
+    const first = Math.min(Math.floor(Math.max(0, from) / bs), Math.ceil(bytes / bs));
+    const runs = await this.mapBlocks(inode, first, Math.ceil(bytes / bs));
     return runs.filter((r) => !r.uninit).map((r) => ({ offset: BigInt(r.pblk * bs), length: r.len * bs }));
   }
 
-  async prefetchData(ino: number, maxBytes: number): Promise<void> {
+  async prefetchData(ino: number, maxBytes: number, from = 0): Promise<void> {
     if (!this.source.prefetch) return;
     try {
-      const ranges = await this.dataRanges(ino, maxBytes);
+      const ranges = await this.dataRanges(ino, maxBytes, from);
       if (ranges.length > 0) this.source.prefetch(ranges);
     } catch (err) {
       // A hint only: readData reports the same problem with its own error.

@@ -464,25 +464,27 @@ export class XfsInodeStore implements InodeStore {
     return out;
   }
 
-  async prefetchData(ino: number, maxBytes: number): Promise<void> {
+  async prefetchData(ino: number, maxBytes: number, from = 0): Promise<void> {
     if (!this.source.prefetch) return;
     const inode = await this.inode(ino);
     if (inode.format !== FMT_EXTENTS && inode.format !== FMT_BTREE) return;
     if (inode.flags & DIFLAG_REALTIME) return;
     const end = Math.min(inode.size, Math.max(0, maxBytes));
     const bs = this.sb.blockSize;
+    const start = Math.max(0, from) - (Math.max(0, from) % bs);
     const ranges: ReadRange[] = [];
     for (const e of await this.extents(inode)) {
       const eStart = e.fileBlock * bs;
       if (eStart >= end) break;
-      if (e.unwritten) continue;
-      const len = Math.min(e.count * bs, end - eStart);
+      if (e.unwritten || eStart + e.count * bs <= start) continue;
+      const skip = Math.max(0, start - eStart);
+      const len = Math.min(e.count * bs - skip, end - eStart - skip);
       const disk = fsbToByte(this.sb, e.fsBlock, e.count, {
         format: FORMAT,
         struct: `inode ${ino} data fork`,
         offset: 0,
       });
-      ranges.push({ offset: disk, length: len });
+      ranges.push({ offset: disk + BigInt(skip), length: len });
     }
     if (ranges.length > 0) this.source.prefetch(ranges);
   }
