@@ -22,6 +22,7 @@
  * byte offset and skipped; the other records are still parsed.
  */
 import { CorruptError, checkAborted, LimitExceededError, type ScanError } from '../../../engine/errors.js';
+import { splitLines } from '../../bytes/lines.js';
 
 export interface ApkFileRecord {
   /** Absolute path. */
@@ -157,21 +158,13 @@ export function parseApkInstalled(
     skipping = false;
   };
 
-  let pos = 0;
-  let lineNo = 0;
-  while (pos < bytes.length) {
-    let end = bytes.indexOf(0x0a, pos);
-    if (end < 0) end = bytes.length;
-    const start = pos;
-    pos = end + 1;
-    lineNo++;
-    let len = end - start;
-    if (len > 0 && bytes[end - 1] === 0x0d) len--;
+  for (const l of splitLines(bytes, opts.maxLineBytes)) {
+    const { start, len, no: lineNo } = l;
     if (len === 0) {
       finish();
       continue;
     }
-    const line = len <= opts.maxLineBytes ? bytes.toString('utf8', start, start + len) : undefined;
+    const line = l.text;
     if (line !== undefined && line.trim() === '') {
       finish();
       continue;

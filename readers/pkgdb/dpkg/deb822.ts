@@ -18,6 +18,7 @@
  * joined by '\n'.
  */
 import { CorruptError, checkAborted, LimitExceededError, type ScanError } from '../../../engine/errors.js';
+import { splitLines } from '../../bytes/lines.js';
 
 export interface Stanza {
   /** Byte offset of the stanza's first line. */
@@ -84,23 +85,17 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
     state = 'between';
   };
 
-  let pos = 0;
-  while (pos < bytes.length) {
-    let end = bytes.indexOf(0x0a, pos);
-    if (end < 0) end = bytes.length;
-    const start = pos;
-    pos = end + 1;
-    lineNo++;
-    let len = end - start;
-    if (len > 0 && bytes[end - 1] === 0x0d) len--; // tolerate CRLF
-    if (len > opts.maxLineBytes) {
+  for (const l of splitLines(bytes, opts.maxLineBytes)) {
+    const { start, len } = l;
+    lineNo = l.no;
+    if (l.text === undefined) {
       if (state === 'between') cur = { offset: start, line: lineNo, fields: new Map() };
       if (!inState('skip')) {
         fail(new LimitExceededError(loc(start, 'line'), 'MAX_LINE_BYTES', len, opts.maxLineBytes));
       }
       continue;
     }
-    const line = bytes.toString('utf8', start, start + len);
+    const line = l.text;
     if (line.trim() === '') {
       finish();
       continue;
