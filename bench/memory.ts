@@ -10,6 +10,7 @@
  *   image:debian-minbase      the demo Debian 12 cloud disk (88 packages), local file
  *   image:rpm-sqlite-511m     an ext4 disk whose rpmdb.sqlite is a real database made sparse to
  *                             511 MiB (under MAX_RPMDB_BYTES): the issue's 1.15 GB case
+ *   image:dpkg-status-96m     an ext4 disk whose dpkg status is 96 MiB (under MAX_PKGDB_BYTES)
  *   snapshot:debian-minbase   the demo disk as a snapshot through the wire-level emulator
  *   instance:debian-minbase   the demo disk as an instance's volume (snapshot created, read, deleted)
  *   instance:debian-large     the 409-package disk of test/fixtures/debian/build-large.sh, when built
@@ -18,7 +19,7 @@
  * usage: npx tsx bench/memory.ts [--build-large] [CASE...]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -131,6 +132,40 @@ function buildRpmSqliteImage(dir: string): string {
   return img;
 }
 
+/**
+ * A bare ext4 disk whose /var/lib/dpkg/status is 96 MiB (under MAX_PKGDB_BYTES): the stanzas of
+ * test/fuzz/corpus/dpkg-status repeated under distinct names (~90,000 packages).
+ */
+function buildDpkgStatusImage(dir: string): string {
+  const img = join(dir, 'dpkg-status-96m.img');
+  if (existsSync(img)) return img;
+  const root = join(dir, 'dpkg-status-root');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+  writeFileSync(
+    join(root, 'etc/os-release'),
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
+  );
+  const stanzas = readFileSync(join(REPO_ROOT, 'test/fuzz/corpus/dpkg-status'), 'utf8').trim().split('\n\n');
+  const parts: string[] = [];
+  let bytes = 0;
+  for (let i = 0; bytes < 96 * MiB; i++) {
+    const s = stanzas[i % stanzas.length]!.replace(/^Package: (\S+)/m, `Package: $1-${i}`);
+    parts.push(s);
+    bytes += s.length + 2;
+  }
+  writeFileSync(join(root, 'var/lib/dpkg/status'), `${parts.join('\n\n')}\n`);
+  const tmp = `${img}.tmp`;
+  rmSync(tmp, { force: true });
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', '-d', root, tmp, String(256 * 256)], {
+    env: { ...process.env, E2FSPROGS_FAKE_TIME: '1700000000', PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+  });
+  execFileSync('mv', [tmp, img]);
+  rmSync(root, { recursive: true, force: true });
+  return img;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const ci = args.indexOf('--child');
@@ -162,6 +197,7 @@ async function main(): Promise<void> {
   const cases: Array<{ name: string; target: () => Target; packages?: Kinds }> = [
     { name: 'image:debian-minbase', target: () => ({ kind: 'image', path: debian }) },
     { name: 'image:rpm-sqlite-511m', target: () => ({ kind: 'image', path: buildRpmSqliteImage(dir) }) },
+    { name: 'image:dpkg-status-96m', target: () => ({ kind: 'image', path: buildDpkgStatusImage(dir) }) },
     { name: 'snapshot:debian-minbase', target: () => ({ kind: 'snapshot', id: emu.addSnapshot(volDebian) }) },
     {
       name: 'instance:debian-minbase',
