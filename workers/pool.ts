@@ -1,14 +1,11 @@
 /**
  * The worker pools: MatchPool (piscina over workers/match.worker.ts) and ScanPool (over
  * workers/scan.worker.ts), options validated up front with messages naming the option. Workers run
- * the TypeScript sources through tsx's loader (no build step), resolved to an absolute URL so the
- * pools work from any working directory.
+ * the compiled files in a build and the TypeScript sources through tsx in a checkout
+ * (workers/entry.ts), so the pools work from the installed package and from any working directory.
  */
 
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { checkAborted, deserializeError } from '../engine/errors.js';
 import type { Inventory } from '../engine/inventory/types.js';
@@ -16,6 +13,7 @@ import { chunkPackages } from '../engine/match/chunk.js';
 import type { MatchResult } from '../engine/match/matcher.js';
 import type { OsInfo } from '../engine/model/os.js';
 import type { Package } from '../engine/model/package.js';
+import { workerEntry } from './entry.js';
 import { isStoreSpec, type MatchTask, type MatchTaskResult, type StoreSpec } from './protocol.js';
 import type { ScanTask, ScanTaskResult } from './scan.worker.js';
 
@@ -55,13 +53,6 @@ export function validatePoolOptions(options: MatchPoolOptions = {}): ValidatedPo
   return { threads, idleTimeoutMs, minChunk, maxChunk };
 }
 
-/** `--import <tsx loader>` as an absolute file URL (a bare `tsx` would resolve from the cwd). */
-export function tsxExecArgv(): string[] {
-  const require = createRequire(import.meta.url);
-  const pkgDir = path.dirname(require.resolve('tsx/package.json'));
-  return ['--import', pathToFileURL(path.join(pkgDir, 'dist', 'loader.mjs')).href];
-}
-
 export class MatchPool {
   readonly options: ValidatedPoolOptions;
   readonly store: StoreSpec;
@@ -73,11 +64,10 @@ export class MatchPool {
     this.store = store;
     this.options = validatePoolOptions(options);
     this.piscina = new Piscina({
-      filename: new URL('./match.worker.ts', import.meta.url).href,
+      ...workerEntry('./match.worker', import.meta.url),
       minThreads: 1,
       maxThreads: this.options.threads,
       idleTimeout: this.options.idleTimeoutMs,
-      execArgv: tsxExecArgv(),
     });
   }
 
@@ -139,8 +129,7 @@ export class ScanPool {
     }
     this.threads = checkInt('threads', options.threads ?? 4, 1, MAX_THREADS);
     this.piscina = new Piscina({
-      filename: new URL('./scan.worker.ts', import.meta.url).href,
-      execArgv: tsxExecArgv(),
+      ...workerEntry('./scan.worker', import.meta.url),
       minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: checkInt('idleTimeoutMs', options.idleTimeoutMs ?? 1000, 0, 3_600_000),

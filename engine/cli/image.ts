@@ -5,16 +5,14 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
 import { BadMagicError, FormatError, fsErrorText, SourceError } from '../errors.js';
+import { snapscanHome } from '../home.js';
 
 export function cacheDir(): string {
-  return (
-    process.env.SNAPSCAN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'snapscan')
-  );
+  return process.env.SNAPSCAN_CACHE ?? snapscanHome();
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);

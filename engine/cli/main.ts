@@ -35,14 +35,38 @@ const COMMANDS: Record<
   },
   db: { summary: 'vulnerability database: import, update, info', load: () => import('./commands/db.js') },
   emulator: {
-    summary: 'run the wire-level AWS emulator (EBS direct, EC2, STS) for local testing',
-    load: () => import('./commands/emulator.js'),
+    summary: 'run the wire-level AWS emulator (EBS direct, EC2, STS) for local testing (checkout only)',
+    load: loadEmulator,
   },
 };
 
+/**
+ * The emulator is test code (test/emulator): run from a checkout's sources it is loaded from there;
+ * the compiled package ships no test/ code, so there it is not listed and says how to get it. The
+ * specifier is computed so that tsc does not pull test/ into the build.
+ */
+const EMULATOR_CLI = new URL('../../test/emulator/cli.ts', import.meta.url);
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+async function loadEmulator(): Promise<{ run(argv: string[]): Promise<number> }> {
+  if (FROM_SOURCES) return import(EMULATOR_CLI.href);
+  return {
+    run: async () => {
+      process.stderr.write(
+        'snapscan emulator is a development tool and is not part of the installed package: run it from a\n' +
+          'checkout (git clone …; npm ci; node bin/snapscan.js emulator --image disk.img).\n',
+      );
+      return 2;
+    },
+  };
+}
+
 function help(): string {
   const lines = ['usage: snapscan <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) {
+    if (name === 'emulator' && !FROM_SOURCES) continue;
+    lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  }
   lines.push('', 'Run `snapscan <command> --help` for the options of one command.');
   return lines.join('\n');
 }

@@ -3,18 +3,17 @@
  * side (ingest, always into a temp copy that replaces the database file by rename when complete).
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ScanError } from '../errors.js';
+import { snapscanHome } from '../home.js';
 import type { Advisory, AdvisoryLookup, AffectedPackage, SeverityVector } from '../model/advisory.js';
 import { migrate, nameKey, SCHEMA_VERSION, schemaVersionOf, VulnDbSchemaError } from './schema.js';
 
-/** `$SNAPSCAN_DB`, else `~/.cache/snapscan/vulndb.sqlite`. */
+/** `$SNAPSCAN_DB`, else `vulndb.sqlite` in snapscan's home (`~/.cache/snapscan`, engine/home.ts). */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SNAPSCAN_DB) return env.SNAPSCAN_DB;
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'snapscan', 'vulndb.sqlite');
+  return join(snapscanHome(env), 'vulndb.sqlite');
 }
 
 export interface EpssEntry {

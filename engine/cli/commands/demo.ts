@@ -149,6 +149,14 @@ export async function run(argv: string[], deps: DemoDeps = DEFAULT_DEPS): Promis
     process.stdout.write(usage);
     return 0;
   }
+  const absent = DEMO_IMAGES.filter((img) => !existsSync(img));
+  if (absent.length > 0) {
+    // The published package ships no test fixtures: the demo is a checkout's command.
+    throw new ScanError(
+      'not-found',
+      `the demo's sample disks are not here (${absent.join(', ')}): they ship with a checkout (git clone …; npm ci; npm run demo), not with the installed package; scan your own image with snapscan scan --image FILE`,
+    );
+  }
   const db = values.db ?? defaultDbPath();
   const out = values.out ?? 'snapscan-out';
   if (values.vulndata) {

@@ -1,12 +1,14 @@
 /**
- * `snapscan emulator --image disk.img [--image …]`: serves raw images as EBS snapshots over the
+ * `snapscan emulator --image disk.img [--image …]` (development only: a checkout's command, absent
+ * from the published package, whose tarball holds no test/ code; engine/cli/main.ts loads it from
+ * the sources): serves raw images as EBS snapshots over the
  * wire-level AWS emulator (EBS direct, EC2, STS) on loopback, prints the endpoint and the ids it
  * serves, and runs until killed. Each image becomes a volume with a completed snapshot; all volumes
  * are attached to one instance, so `scan --snapshot` and `scan --instance` both have a target.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EMULATOR_CREDENTIALS, type FaultOptions, startEmulator } from '../../../test/emulator/index.js';
+import { EMULATOR_CREDENTIALS, type FaultOptions, startEmulator } from './index.js';
 
 export const usage = `snapscan emulator --image FILE [--image FILE…] [--host 127.0.0.1] [--port 0] [--seed N]
     [--latency-ms N] [--throttle-rate R] [--error-rate R] [--reset-rate R] [--corrupt-rate R]
