@@ -10,3 +10,8 @@ export function snapscanHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SNAPSCAN_HOME) return env.SNAPSCAN_HOME;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'snapscan');
 }
+
+/** The file a long-running command (scheduler, worker) touches after each unit of work. */
+export function heartbeatPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(snapscanHome(env), 'heartbeat');
+}

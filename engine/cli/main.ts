@@ -34,6 +34,10 @@ const COMMANDS: Record<
     load: () => import('./commands/janitor.js'),
   },
   db: { summary: 'vulnerability database: import, update, info', load: () => import('./commands/db.js') },
+  health: {
+    summary: 'container health check: writable home, SQLite addon, database, heartbeat',
+    load: () => import('./commands/health.js'),
+  },
   emulator: {
     summary: 'run the wire-level AWS emulator (EBS direct, EC2, STS) for local testing (checkout only)',
     load: loadEmulator,

@@ -1,0 +1,117 @@
+/**
+ * `snapscan health`: the container's health check (Dockerfile HEALTHCHECK, the ECS task
+ * definition's healthCheck). Exit 0 when every check passes, 1 otherwise, one line per check:
+ *  - home: snapscan's writable folder ($SNAPSCAN_HOME) exists or can be made, and takes a file
+ *    (the container runs with a read-only root filesystem and a volume there);
+ *  - sqlite: the better-sqlite3 native addon loads and answers a query;
+ *  - vulndb: when the database exists it opens read-only and has a build time (absent is fine: the
+ *    scheduler fills it at start);
+ *  - heartbeat: when $SNAPSCAN_HOME/heartbeat exists (written by a long-running command after each
+ *    unit of work) it is younger than --max-heartbeat-age seconds.
+ */
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ScanError } from '../../errors.js';
+import { heartbeatPath, snapscanHome } from '../../home.js';
+import { defaultDbPath, VulnStore } from '../../vulndb/index.js';
+import { parseCommandArgs } from '../args.js';
+
+export const usage = `usage: snapscan health [--db FILE] [--max-heartbeat-age SECONDS] [--json]
+
+Container health check: exit 0 when snapscan's home (${snapscanHome()}, $SNAPSCAN_HOME) is
+writable, the SQLite addon loads, the vulnerability database (when present) opens, and the heartbeat
+file (when present) is younger than --max-heartbeat-age (default 3600 s).
+`;
+
+export interface HealthCheck {
+  name: 'home' | 'sqlite' | 'vulndb' | 'heartbeat';
+  ok: boolean;
+  detail: string;
+}
+
+export function checkHealth(
+  opts: { db?: string; maxHeartbeatAgeS?: number; now?: Date; env?: NodeJS.ProcessEnv } = {},
+): HealthCheck[] {
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? new Date();
+  const home = snapscanHome(env);
+  const checks: HealthCheck[] = [];
+  try {
+    mkdirSync(home, { recursive: true });
+    const probe = join(home, `.health-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+    checks.push({ name: 'home', ok: true, detail: `${home} is writable` });
+  } catch (err) {
+    checks.push({ name: 'home', ok: false, detail: `${home}: ${(err as Error).message}` });
+  }
+  try {
+    const mem = new Database(':memory:');
+    const v = mem.prepare('select sqlite_version() as v').get() as { v: string };
+    mem.close();
+    checks.push({ name: 'sqlite', ok: true, detail: `better-sqlite3 loads (SQLite ${v.v})` });
+  } catch (err) {
+    checks.push({ name: 'sqlite', ok: false, detail: (err as Error).message });
+  }
+  const db = opts.db ?? defaultDbPath(env);
+  if (!existsSync(db)) {
+    checks.push({ name: 'vulndb', ok: true, detail: `${db} not created yet` });
+  } else {
+    try {
+      const store = VulnStore.openReadOnly(db);
+      const info = store.info();
+      store.close();
+      checks.push({
+        name: 'vulndb',
+        ok: true,
+        detail: `${db}: ${info.counts.advisories} advisories, built ${info.builtAt ?? 'never'}`,
+      });
+    } catch (err) {
+      checks.push({ name: 'vulndb', ok: false, detail: `${db}: ${(err as Error).message}` });
+    }
+  }
+  const beat = heartbeatPath(env);
+  const maxAge = opts.maxHeartbeatAgeS ?? 3600;
+  if (!existsSync(beat)) {
+    checks.push({ name: 'heartbeat', ok: true, detail: `${beat} not written yet` });
+  } else {
+    const ageS = (now.getTime() - statSync(beat).mtimeMs) / 1000;
+    checks.push({
+      name: 'heartbeat',
+      ok: ageS <= maxAge,
+      detail: `${beat} is ${Math.round(ageS)} s old (limit ${maxAge} s)`,
+    });
+  }
+  return checks;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    db: { type: 'string' },
+    'max-heartbeat-age': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  let maxHeartbeatAgeS: number | undefined;
+  if (values['max-heartbeat-age'] !== undefined) {
+    maxHeartbeatAgeS = Number(values['max-heartbeat-age']);
+    if (!Number.isSafeInteger(maxHeartbeatAgeS) || maxHeartbeatAgeS < 1)
+      throw new ScanError(
+        'invalid-argument',
+        `--max-heartbeat-age must be a whole number of seconds ≥ 1, got "${values['max-heartbeat-age']}"`,
+      );
+  }
+  const checks = checkHealth({
+    ...(values.db ? { db: values.db } : {}),
+    ...(maxHeartbeatAgeS !== undefined ? { maxHeartbeatAgeS } : {}),
+  });
+  const healthy = checks.every((c) => c.ok);
+  if (values.json) process.stdout.write(`${JSON.stringify({ healthy, checks })}\n`);
+  else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+  return healthy ? 0 : 1;
+}
