@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ScanError } from '../../errors.js';
 import { spdxJson } from '../../export/spdx/index.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import type { Inventory } from '../../inventory/types.js';
