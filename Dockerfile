@@ -1,6 +1,6 @@
 # snapscan container image: the compiled CLI on the current Node LTS, production dependencies only.
 #
-#   docker build -t snapscan .                       # ~260 MB (see README "Container")
+#   docker build -t snapscan .                       # ~290 MB (see README "Container")
 #   docker run --rm --read-only -v snapscan:/var/lib/snapscan snapscan scan --help
 #
 # Stages: `deps` installs production dependencies (better-sqlite3 compiled here when no prebuilt
@@ -16,6 +16,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
+     node_modules/better-sqlite3/build/Release/obj node_modules/better-sqlite3/build/Release/obj.target \
   && node -e "new (require('better-sqlite3'))(':memory:').close()"
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build

@@ -17,6 +17,7 @@ import {
 } from '../engine/aws/clients.js';
 import { ScanError } from '../engine/errors.js';
 import { openSink } from '../engine/export/open-sink.js';
+import { writeHeartbeat } from '../engine/home.js';
 import { VulnStore } from '../engine/vulndb/index.js';
 import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds } from '../engine/vulndb/update.js';
 import { ScanPool } from '../workers/pool.js';
@@ -130,6 +131,12 @@ export async function runScheduler(
       }
       passes.push(report);
       o.onPass?.(report);
+      try {
+        // `snapscan health` (the container's health check) fails when no pass ended for too long.
+        writeHeartbeat(`pass ${report.passId} ${report.ok ? 'complete' : 'incomplete'}`);
+      } catch (err) {
+        log(`heartbeat not written: ${(err as Error).message}`);
+      }
       const c = report.counts;
       log(
         `pass ${report.passId}: ${report.ok ? 'complete' : `INCOMPLETE (${report.error})`}; ${c.instances} instances: ${c.scanned} scanned (${c.ssm} ssm, ${c.agentless} agentless), ${c.kept} kept, ${c.skipped} skipped, ${c.failed} failed, ${c.terminated} terminated, ${c.rematched} rematched; snapshots ${report.snapshots.created} created, ${report.snapshots.reused} reused; findings +${report.findings.opened} -${report.findings.closed}${report.aborted ? '; interrupted' : ''}`,

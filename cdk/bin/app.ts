@@ -9,7 +9,8 @@
  *
  * Context keys: image (an image URI; default: built from ../Dockerfile), vpcId + subnetIds +
  * availabilityZones (existing VPC; default: a minimal VPC with endpoints), exportKeyArn,
- * exportPrefix, logRetentionDays, accounts (comma list) or organization=true, nag=false.
+ * exportPrefix, logRetentionDays, accounts (comma list) or organization=true, scaleOut=true (queue +
+ * worker service), nag=false.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,7 @@ new ScannerStack(app, 'SnapscanScanner', {
   ...(ctx('logRetentionDays') ? { logRetentionDays: Number(ctx('logRetentionDays')) } : {}),
   ...(list('accounts') ? { accounts: list('accounts')! } : {}),
   organization: ctx('organization') === 'true',
+  scaleOut: ctx('scaleOut') === 'true',
 });
 new MemberStack(app, 'SnapscanMember', {
   description: 'snapscan member-account role (trusted by the central scanner account with an external id)',

@@ -45,6 +45,12 @@ export interface ScannerStackProps extends StackProps {
   accounts?: string[];
   organization?: boolean;
   /**
+   * Scale-out layout: the scheduler plans and sends one SQS message per due instance, a worker
+   * service scaled on the queue's depth scans them. Default (false): one scheduler task plans and
+   * scans in process (the single-task scheduler of `snapscan scheduler`).
+   */
+  scaleOut?: boolean;
+  /**
    * Record the cdk-nag acknowledgments (default true). Tests turn it off to check that every
    * acknowledgment answers a finding the AwsSolutions pack really reports.
    */
@@ -55,31 +61,37 @@ const HOME = '/var/lib/snapscan';
 const CLI = ['node', '/opt/snapscan/bin/snapscan.js'];
 
 export class ScannerStack extends Stack {
-  readonly queue: sqs.Queue;
-  readonly deadLetterQueue: sqs.Queue;
+  /** Scale-out layout only (`scaleOut`): the plan → SQS → workers split. */
+  readonly queue?: sqs.Queue;
+  readonly deadLetterQueue?: sqs.Queue;
+  readonly workerRole?: iam.Role;
   readonly bucket: s3.Bucket;
   readonly schedulerRole: iam.Role;
-  readonly workerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ScannerStackProps) {
     super(scope, id, props);
     // Server access logs delivered through a bucket policy, not the LogDeliveryWrite ACL (ACLs stay off).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
-    const minWorkers = new CfnParameter(this, 'MinWorkers', {
-      type: 'Number',
-      default: 0,
-      minValue: 0,
-      maxValue: 100,
-      description: 'Scan worker tasks kept running when the queue is empty',
-    });
-    const maxWorkers = new CfnParameter(this, 'MaxWorkers', {
-      type: 'Number',
-      default: 4,
-      minValue: 1,
-      maxValue: 100,
-      description: 'Upper bound of scan worker tasks while the queue has work',
-    });
+    const scaleOut = props.scaleOut === true;
+    const minWorkers = !scaleOut
+      ? undefined
+      : new CfnParameter(this, 'MinWorkers', {
+          type: 'Number',
+          default: 0,
+          minValue: 0,
+          maxValue: 100,
+          description: 'Scan worker tasks kept running when the queue is empty',
+        });
+    const maxWorkers = !scaleOut
+      ? undefined
+      : new CfnParameter(this, 'MaxWorkers', {
+          type: 'Number',
+          default: 4,
+          minValue: 1,
+          maxValue: 100,
+          description: 'Upper bound of scan worker tasks while the queue has work',
+        });
     const mode = new CfnParameter(this, 'ScanMode', {
       type: 'String',
       default: 'hybrid',
@@ -184,19 +196,22 @@ export class ScannerStack extends Stack {
       }
     }
 
-    // ---- queue ----
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'ScanQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.minutes(15),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
-    });
+    // ---- queue (scale-out) ----
+    if (scaleOut) {
+      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.queue = new sqs.Queue(this, 'ScanQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.minutes(15),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+      });
+    }
+    const queue = this.queue;
 
     // ---- export bucket ----
     const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
@@ -237,35 +252,40 @@ export class ScannerStack extends Stack {
     const exportPolicy = exportStatements(this.bucket.bucketArn, prefix, exportKey?.keyArn);
     this.schedulerRole = new iam.Role(this, 'SchedulerTaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'snapscan scheduler: discovery, SSM inventory, janitor, export, queue producer',
+      description: queue
+        ? 'snapscan scheduler: discovery, SSM inventory, janitor, export, queue producer'
+        : 'snapscan scheduler: discovery, SSM inventory, snapshot scans, janitor, export',
       inlinePolicies: {
         snapscan: new iam.PolicyDocument({
           statements: [
-            describeStatement(),
+            // Single task: it scans too (scanStatements includes the Describe reads and the janitor's delete).
+            ...(queue ? [describeStatement()] : scanStatements()),
             ...ssmInventoryStatements(),
-            deleteManagedStatement(),
+            ...(queue ? [deleteManagedStatement()] : []),
             ...exportPolicy,
-            queueSendStatement(this.queue.queueArn),
+            ...(queue ? [queueSendStatement(queue.queueArn)] : []),
             ...(memberRoleName ? [assumeMemberStatement(memberRoleName.valueAsString)] : []),
             ...(props.organization ? [listAccountsStatement()] : []),
           ],
         }),
       },
     });
-    this.workerRole = new iam.Role(this, 'WorkerTaskRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'snapscan workers: snapshot, EBS direct reads, export, queue consumer',
-      inlinePolicies: {
-        snapscan: new iam.PolicyDocument({
-          statements: [
-            ...scanStatements(),
-            ...exportPolicy,
-            queueConsumeStatement(this.queue.queueArn),
-            ...(memberRoleName ? [assumeMemberStatement(memberRoleName.valueAsString)] : []),
-          ],
-        }),
-      },
-    });
+    this.workerRole = !queue
+      ? undefined
+      : new iam.Role(this, 'WorkerTaskRole', {
+          assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+          description: 'snapscan workers: snapshot, EBS direct reads, export, queue consumer',
+          inlinePolicies: {
+            snapscan: new iam.PolicyDocument({
+              statements: [
+                ...scanStatements(),
+                ...exportPolicy,
+                queueConsumeStatement(queue.queueArn),
+                ...(memberRoleName ? [assumeMemberStatement(memberRoleName.valueAsString)] : []),
+              ],
+            }),
+          },
+        });
 
     // ---- ECS ----
     const cluster = new ecs.Cluster(this, 'Cluster', {
@@ -282,12 +302,15 @@ export class ScannerStack extends Stack {
             externalId.valueAsString,
           ]
         : [];
-    const common = ['--queue', this.queue.queueUrl, '--output', output, '--mode', mode.valueAsString];
+    const common = [
+      ...(queue ? ['--queue', queue.queueUrl] : []),
+      '--output',
+      output,
+      ...(props.exportKeyArn ? ['--kms-key', props.exportKeyArn] : []),
+      '--mode',
+      mode.valueAsString,
+    ];
     const schedulerLogs = new logs.LogGroup(this, 'SchedulerLogs', {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -335,13 +358,6 @@ export class ScannerStack extends Stack {
       ['scheduler', ...common, '--interval', interval.valueAsString, '--db-update', 'daily', ...accountArgs],
       schedulerLogs,
     );
-    const workerTask = task(
-      'Worker',
-      this.workerRole,
-      ['worker', ...common, '--db-update', 'daily', ...accountArgs],
-      workerLogs,
-    );
-
     new ecs.FargateService(this, 'SchedulerService', {
       cluster,
       taskDefinition: schedulerTask,
@@ -354,47 +370,61 @@ export class ScannerStack extends Stack {
       assignPublicIp: false,
       circuitBreaker: { rollback: true },
     });
-    const workers = new ecs.FargateService(this, 'WorkerService', {
-      cluster,
-      taskDefinition: workerTask,
-      desiredCount: 0,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      vpcSubnets: subnets,
-      securityGroups: [tasksSg],
-      assignPublicIp: false,
-      circuitBreaker: { rollback: true },
-    });
-    const scaling = workers.autoScaleTaskCount({
-      minCapacity: minWorkers.valueAsNumber,
-      maxCapacity: maxWorkers.valueAsNumber,
-    });
-    // Visible + in flight: no scale-in while a worker still holds a message.
-    const backlog = new MathExpression({
-      expression: 'visible + inflight',
-      usingMetrics: {
-        visible: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        inflight: this.queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1) }),
-      },
-      period: Duration.minutes(1),
-    });
-    scaling.scaleOnMetric('QueueDepth', {
-      metric: backlog,
-      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
-      scalingSteps: [
-        { upper: 0, change: -1 },
-        { lower: 1, change: +1 },
-        { lower: 50, change: +2 },
-        { lower: 200, change: +4 },
-      ],
-      cooldown: Duration.minutes(2),
-    });
+    if (queue && this.workerRole && minWorkers && maxWorkers) {
+      const workerLogs = new logs.LogGroup(this, 'WorkerLogs', {
+        retention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const workerTask = task(
+        'Worker',
+        this.workerRole,
+        ['worker', ...common, '--db-update', 'daily', ...accountArgs],
+        workerLogs,
+      );
 
-    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+      const workers = new ecs.FargateService(this, 'WorkerService', {
+        cluster,
+        taskDefinition: workerTask,
+        desiredCount: 0,
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
+        vpcSubnets: subnets,
+        securityGroups: [tasksSg],
+        assignPublicIp: false,
+        circuitBreaker: { rollback: true },
+      });
+      const scaling = workers.autoScaleTaskCount({
+        minCapacity: minWorkers.valueAsNumber,
+        maxCapacity: maxWorkers.valueAsNumber,
+      });
+      // Visible + in flight: no scale-in while a worker still holds a message.
+      const backlog = new MathExpression({
+        expression: 'visible + inflight',
+        usingMetrics: {
+          visible: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+          inflight: queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1) }),
+        },
+        period: Duration.minutes(1),
+      });
+      scaling.scaleOnMetric('QueueDepth', {
+        metric: backlog,
+        adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+        scalingSteps: [
+          { upper: 0, change: -1 },
+          { lower: 1, change: +1 },
+          { lower: 50, change: +2 },
+          { lower: 200, change: +4 },
+        ],
+        cooldown: Duration.minutes(2),
+      });
+    }
+    if (queue && this.deadLetterQueue) {
+      new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
+      new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    }
     new CfnOutput(this, 'ExportLocation', { value: output });
     new CfnOutput(this, 'SchedulerRoleArn', { value: this.schedulerRole.roleArn });
-    new CfnOutput(this, 'WorkerRoleArn', { value: this.workerRole.roleArn });
+    if (this.workerRole) new CfnOutput(this, 'WorkerRoleArn', { value: this.workerRole.roleArn });
     if (props.acknowledgeNagFindings !== false)
       this.acknowledgeFindings(prefix, members, props.organization === true);
   }
@@ -410,10 +440,16 @@ export class ScannerStack extends Stack {
       string,
     ];
     const IAM5 = 'AwsSolutions-IAM5';
-    acknowledge(this.schedulerRole, IAM5, [any, snapshot, instance, managedInstance], IAM_PATTERNS_REASON);
-    acknowledge(this.workerRole, IAM5, [any, snapshot, instance, volume], IAM_PATTERNS_REASON);
-    acknowledge(this.workerRole, IAM5, KMS_PATTERNS, KMS_REASON);
-    for (const role of [this.schedulerRole, this.workerRole]) {
+    if (this.workerRole) {
+      acknowledge(this.schedulerRole, IAM5, [any, snapshot, instance, managedInstance], IAM_PATTERNS_REASON);
+      acknowledge(this.workerRole, IAM5, [any, snapshot, instance, volume], IAM_PATTERNS_REASON);
+      acknowledge(this.workerRole, IAM5, KMS_PATTERNS, KMS_REASON);
+    } else {
+      // Single task: the scheduler scans too.
+      acknowledge(this.schedulerRole, IAM5, IAM_PATTERNS, IAM_PATTERNS_REASON);
+      acknowledge(this.schedulerRole, IAM5, KMS_PATTERNS, KMS_REASON);
+    }
+    for (const role of [this.schedulerRole, ...(this.workerRole ? [this.workerRole] : [])]) {
       acknowledge(role, IAM5, [`Resource::<${bucketId}.Arn>/${prefix}*`], EXPORT_REASON);
       if (members)
         acknowledge(

@@ -13,7 +13,8 @@ import { MemberStack } from '../lib/member-stack.js';
 import { ScannerStack, type ScannerStackProps } from '../lib/scanner-stack.js';
 
 const variants: [string, Partial<ScannerStackProps>][] = [
-  ['minimal VPC', {}],
+  ['single task, minimal VPC', { scaleOut: false }],
+  ['scale-out, minimal VPC', { scaleOut: true }],
   [
     'existing VPC, customer key, organization',
     {
@@ -23,6 +24,7 @@ const variants: [string, Partial<ScannerStackProps>][] = [
     },
   ],
   ['accounts', { accounts: ['111111111111'] }],
+  ['accounts, scale-out', { accounts: ['111111111111'], scaleOut: true }],
   ['image in ECR', { ecr: true } as Partial<ScannerStackProps>],
 ];
 

@@ -19,12 +19,60 @@ const IMAGE = 'public.ecr.aws/example/snapscan:1.0.0';
 
 function synth(extra: Partial<ScannerStackProps> = {}) {
   const app = new App();
-  const stack = new ScannerStack(app, 'Scanner', { image: ContainerImage.fromRegistry(IMAGE), ...extra });
+  const stack = new ScannerStack(app, 'Scanner', {
+    image: ContainerImage.fromRegistry(IMAGE),
+    scaleOut: true,
+    ...extra,
+  });
   const bucketId = Stack.of(stack).getLogicalId(stack.bucket.node.defaultChild as CfnBucket);
   return { stack, t: Template.fromStack(stack), bucketId };
 }
 
-describe('cdk/lib/scanner-stack', () => {
+describe('cdk/lib/scanner-stack (single task, the default)', () => {
+  const { t, bucketId } = synth({ scaleOut: false });
+
+  it('one scheduler service that plans and scans in process: no queue, no workers', () => {
+    const counts = resourceCounts(t);
+    expect(counts).toMatchObject({
+      'AWS::ECS::Service': 1,
+      'AWS::ECS::TaskDefinition': 1,
+      'AWS::Logs::LogGroup': 2,
+    });
+    for (const type of [
+      'AWS::SQS::Queue',
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      'AWS::CloudWatch::Alarm',
+    ])
+      expect(counts[type]).toBeUndefined();
+    expect(t.findParameters('MinWorkers')).toEqual({});
+    const [def] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
+    expect(flat(def!.Properties.ContainerDefinitions[0].Command)).toEqual([
+      'scheduler',
+      '--output',
+      `s3://<${bucketId}>/snapscan/`,
+      '--mode',
+      '<ScanMode>',
+      '--interval',
+      '<ScanInterval>',
+      '--db-update',
+      'daily',
+    ]);
+    console.log(
+      `SnapscanScanner (single task, minimal VPC): ${Object.values(counts).reduce((a, b) => a + b, 0)} resources`,
+    );
+  });
+
+  it('scheduler task role: the scanning statements plus SSM inventory and export — every statement', () => {
+    expect(roleStatements(t, 'SchedulerTaskRole')).toEqual([
+      ...SCAN,
+      ...SSM,
+      ...exportStmts(bucketId, 'snapscan/'),
+    ]);
+    expect(allActions(t).filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
+
+describe('cdk/lib/scanner-stack (scale-out)', () => {
   const { t, bucketId } = synth();
 
   it('has the resources of the minimal-VPC layout and no NAT gateway or internet gateway', () => {

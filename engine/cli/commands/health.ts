@@ -7,7 +7,7 @@
  *  - vulndb: when the database exists it opens read-only and has a build time (absent is fine: the
  *    scheduler fills it at start);
  *  - heartbeat: when $SNAPSCAN_HOME/heartbeat exists (written by a long-running command after each
- *    unit of work) it is younger than --max-heartbeat-age seconds.
+ *    unit of work: scheduler/run.ts after every pass) it is younger than --max-heartbeat-age seconds.
  */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +21,12 @@ export const usage = `usage: snapscan health [--db FILE] [--max-heartbeat-age SE
 
 Container health check: exit 0 when snapscan's home (${snapscanHome()}, $SNAPSCAN_HOME) is
 writable, the SQLite addon loads, the vulnerability database (when present) opens, and the heartbeat
-file (when present) is younger than --max-heartbeat-age (default 3600 s).
+file (when present; the scheduler writes it after every pass) is younger than --max-heartbeat-age
+(default 21600 s: a pass over a large fleet can take hours).
 `;
+
+/** Six hours: a scheduler pass over a large fleet can take hours; a hang lasts forever. */
+export const DEFAULT_MAX_HEARTBEAT_AGE_S = 21_600;
 
 export interface HealthCheck {
   name: 'home' | 'sqlite' | 'vulndb' | 'heartbeat';
@@ -72,7 +76,7 @@ export function checkHealth(
     }
   }
   const beat = heartbeatPath(env);
-  const maxAge = opts.maxHeartbeatAgeS ?? 3600;
+  const maxAge = opts.maxHeartbeatAgeS ?? DEFAULT_MAX_HEARTBEAT_AGE_S;
   if (!existsSync(beat)) {
     checks.push({ name: 'heartbeat', ok: true, detail: `${beat} not written yet` });
   } else {

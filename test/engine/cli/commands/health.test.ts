@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '../../../../engine/cli/commands/health.js';
+import { heartbeatPath, writeHeartbeat } from '../../../../engine/home.js';
 import { withWritableStore } from '../../../../engine/vulndb/index.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'snapscan-health-'));
@@ -73,5 +74,15 @@ describe('engine/cli/commands/health', () => {
     expect(byName(checks)).toEqual({ home: true, sqlite: true, vulndb: true, heartbeat: true });
     expect(checks.find((c) => c.name === 'vulndb')!.detail).toMatch(/0 advisories/);
     expect(checks.find((c) => c.name === 'heartbeat')!.detail).toMatch(/60 s old/);
+  });
+
+  it('writeHeartbeat (what the scheduler calls after each pass) makes the heartbeat check pass, and it fails 6 h later by default', () => {
+    const env = { SNAPSCAN_HOME: path.join(tmp, 'beat') };
+    writeHeartbeat('pass p-1 complete', env);
+    expect(readFileSync(heartbeatPath(env), 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT.* pass p-1 complete\n$/);
+    const fresh = checkHealth({ env });
+    expect(fresh.find((c) => c.name === 'heartbeat')!.ok).toBe(true);
+    const later = checkHealth({ env, now: new Date(Date.now() + 6 * 3600_000 + 60_000) });
+    expect(later.find((c) => c.name === 'heartbeat')!.ok).toBe(false);
   });
 });
