@@ -188,7 +188,7 @@ describe('package.json + bin/snapscan.js: the packed, installed package', () => 
       expect(r.stderr).not.toMatch(/NodeVersionSupportWarning/);
       const [inst] = JSON.parse(r.stdout) as InventoryJson[];
       expect(inst!.resource).toMatchObject({ type: 'instance', id: instanceId });
-      expect(inst!.status.state).toBe('ok');
+      expect(inst!.status.state).toBe('complete');
       const img = await runNode([bin, 'scan', '--image', DEMO, '--format', 'inventory', '-q'], env());
       const [local] = JSON.parse(img.stdout) as InventoryJson[];
       const purls = (i: InventoryJson) => i.packages.map((p) => p.purl).sort();

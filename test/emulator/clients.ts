@@ -2,6 +2,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createEc2Client, createS3Client, createStsClient } from '../../engine/aws/clients.js';
 import { httpHandler } from '../../readers/block/ebs/client.js';
@@ -46,3 +47,13 @@ export const EBS_TEST_OPTIONS = {
   baseDelayMs: 1,
   maxDelayMs: 20,
 };
+
+export function sqsFor(endpoint: string, maxAttempts = 3): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts,
+    requestHandler: httpHandler({ maxSockets: 8 }),
+  });
+}

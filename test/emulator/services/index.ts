@@ -8,6 +8,7 @@ import { EbsService } from './ebs.js';
 import { Ec2Service } from './ec2.js';
 import { EventsService } from './events.js';
 import { S3Service } from './s3.js';
+import { SqsService } from './sqs.js';
 import { SsmService } from './ssm.js';
 import { StsService } from './sts.js';
 
@@ -17,6 +18,7 @@ export const SERVICES = {
   sts: (emu: Emulator) => new StsService(emu),
   ssm: (emu: Emulator) => new SsmService(emu),
   events: (emu: Emulator) => new EventsService(emu),
+  sqs: (emu: Emulator) => new SqsService(emu),
   // Last: S3 path-style takes any REST request the services above did not claim.
   s3: (emu: Emulator) => new S3Service(emu),
 };
