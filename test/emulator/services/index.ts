@@ -7,6 +7,7 @@ import type { Emulator } from '../server.js';
 import { EbsService } from './ebs.js';
 import { Ec2Service } from './ec2.js';
 import { EventsService } from './events.js';
+import { OrganizationsService } from './organizations.js';
 import { S3Service } from './s3.js';
 import { SqsService } from './sqs.js';
 import { SsmService } from './ssm.js';
@@ -19,6 +20,7 @@ export const SERVICES = {
   ssm: (emu: Emulator) => new SsmService(emu),
   events: (emu: Emulator) => new EventsService(emu),
   sqs: (emu: Emulator) => new SqsService(emu),
+  organizations: (emu: Emulator) => new OrganizationsService(emu),
   // Last: S3 path-style takes any REST request the services above did not claim.
   s3: (emu: Emulator) => new S3Service(emu),
 };
