@@ -23,7 +23,7 @@ describe('test/emulator/services/sts', () => {
       new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'snapscan', ExternalId: 'ext-123' }),
     );
     expect(r.Credentials?.AccessKeyId).toMatch(/^ASIA[0-9A-F]{16}$/);
-    expect(r.Credentials?.Expiration!.getTime()).toBeGreaterThan(Date.now() + 3000_000);
+    expect(r.Credentials!.Expiration!.getTime()).toBeGreaterThan(Date.now() + 3000_000);
     expect(r.AssumedRoleUser?.Arn).toBe('arn:aws:sts::222222222222:assumed-role/snapscan-member/snapscan');
     const member = new STSClient({
       endpoint: emu.endpoint,
