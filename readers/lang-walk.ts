@@ -21,11 +21,12 @@ import type { Package } from '../engine/model/package.js';
 import { type RandomAccess, storeAccess } from './bytes/random-access.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { PACKAGE_MODULES } from './catalogers.js';
+import type { DirEntry, FileType } from './fs/types.js';
 
 /**
  * Directories the walk does not enter by default: kernel pseudo-filesystems (empty on a snapshot
  * anyway), volatile and temporary trees, package-manager caches (downloaded archives, not
- * installed packages), logs. `*` matches one path component.
+ * installed packages), logs, documentation trees. `*` matches one path component.
  */
 export const DEFAULT_LANG_SKIP: readonly string[] = [
   '/proc',
@@ -44,6 +45,15 @@ export const DEFAULT_LANG_SKIP: readonly string[] = [
   '/root/.npm',
   '/home/*/.cache',
   '/home/*/.npm',
+  // Documentation, manuals, translations, time zones and C headers: thousands of directories
+  // (a quarter of a Debian root's) where no package manager installs a package (FHS 4.11).
+  '/usr/share/doc',
+  '/usr/share/man',
+  '/usr/share/info',
+  '/usr/share/locale',
+  '/usr/share/i18n',
+  '/usr/share/zoneinfo',
+  '/usr/include',
 ];
 
 export interface LangWalkOptions {
@@ -99,47 +109,49 @@ export async function runLangCatalogers(
   const walkError = (path: string, error: unknown) =>
     out.errors.push({ cataloger: 'lang/walk', path, error: serializeError(error) });
 
+  const concurrency = Math.max(1, opts.concurrency ?? 32);
   try {
-    for await (const e of ctx.fs.walk(opts.root ?? '/', {
-      maxDepth: limits.MAX_LANG_WALK_DEPTH,
-      maxEntries: limits.MAX_LANG_WALK_ENTRIES,
-      signal: ctx.signal,
-      descend: (p) => !skip(p),
-      onError: walkError,
-    })) {
-      out.walk.entries++;
-      if (e.type !== 'file') continue;
-      const cats = lang.filter((c) => c.wants!(e.path, { type: 'file' }));
-      if (cats.length === 0) continue;
-      if (wanted.length >= limits.MAX_LANG_FILES) {
-        throw new LimitExceededError(
-          { format: 'lang', struct: 'walk', offset: 0 },
-          'MAX_LANG_FILES',
-          wanted.length + 1,
-          limits.MAX_LANG_FILES,
-        );
-      }
-      wanted.push({ path: e.path, ino: e.ino, cats });
-    }
+    await parallelWalk(
+      ctx,
+      opts.root ?? '/',
+      { concurrency, skip, onError: walkError },
+      (path, ino, type) => {
+        out.walk.entries++;
+        if (type !== 'file') return;
+        const cats = lang.filter((c) => c.wants!(path, { type: 'file' }));
+        if (cats.length === 0) return;
+        if (wanted.length >= limits.MAX_LANG_FILES) {
+          throw new LimitExceededError(
+            { format: 'lang', struct: 'walk', offset: 0 },
+            'MAX_LANG_FILES',
+            wanted.length + 1,
+            limits.MAX_LANG_FILES,
+          );
+        }
+        wanted.push({ path, ino, cats });
+      },
+    );
   } catch (err) {
     if (err instanceof ScanError && err.code === 'aborted') throw err;
     // The walk stopped (a bound, an unreadable root): what it found so far is still catalogued.
     walkError(opts.root ?? '/', err);
   }
+  // Directories are read in parallel: sorted, the output never depends on I/O timing.
+  wanted.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   out.walk.wanted = wanted.length;
 
   type Sink = Pick<LangWalkResult, 'packages' | 'errors' | 'filesRead'>;
   const perFile: Sink[] = wanted.map(() => ({ packages: [], errors: [], filesRead: [] }));
-  const concurrency = Math.max(1, opts.concurrency ?? 16);
   const capOf = (c: Cataloger) => c.maxBytes ?? limits.MAX_LANG_FILE_BYTES;
 
   // 1. Sizes (inode reads, in parallel).
   const sizes: Array<number | undefined> = new Array(wanted.length);
   await pool(concurrency, wanted.length, async (i) => {
     checkAborted(ctx.signal);
-    const { path, cats } = wanted[i]!;
+    const { path, ino, cats } = wanted[i]!;
     try {
-      sizes[i] = (await ctx.fs.stat(path)).size;
+      // By the inode number the walk gave: no second path lookup.
+      sizes[i] = (await ctx.fs.store.stat(ino)).size;
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;
       for (const c of cats) perFile[i]!.errors.push({ cataloger: c.id, path, error: serializeError(err) });
@@ -223,7 +235,7 @@ export async function runLangCatalogers(
     const fits = takers[i]!;
     if (fits.length === 0) return;
     checkAborted(ctx.signal);
-    const { path } = wanted[i]!;
+    const { path, ino } = wanted[i]!;
     const sink = perFile[i]!;
     // The bytes stay held until every cataloger is done with them: the gate is released last.
     const size = sizes[i]!;
@@ -231,7 +243,9 @@ export async function runLangCatalogers(
     try {
       let bytes: Buffer;
       try {
-        bytes = await ctx.fs.readFile(path, { maxBytes: Math.max(...fits.map(capOf)), signal: ctx.signal });
+        // The size was checked against every taker's cap above; read by inode, its blocks prefetched.
+        await ctx.fs.store.prefetchData?.(ino, size);
+        bytes = await ctx.fs.store.readData(ino, 0, size, ctx.signal);
       } catch (err) {
         if (err instanceof ScanError && err.code === 'aborted') throw err;
         for (const c of fits) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
@@ -321,4 +335,99 @@ class ByteGate {
     this.waiters = [];
     for (const wake of w) wake();
   }
+}
+
+/**
+ * Breadth-first walk with up to `concurrency` directories read at once (one at a time costs a
+ * round trip per directory over EBS). Bounds as PathFileSystem.walk: MAX_LANG_WALK_DEPTH,
+ * MAX_LANG_WALK_ENTRIES, each directory inode listed once (hard-linked or corrupt directory
+ * cycles end there), symlinks not followed, skipped directories not entered. An unreadable
+ * directory is reported and the walk goes on; a bound (or an error thrown by `onEntry`) stops it
+ * and is rethrown once the reads in flight end.
+ */
+async function parallelWalk(
+  ctx: CatalogContext,
+  root: string,
+  opts: {
+    concurrency: number;
+    skip: (path: string) => boolean;
+    onError: (path: string, err: unknown) => void;
+  },
+  onEntry: (path: string, ino: number, type: FileType) => void,
+): Promise<void> {
+  const { fs, limits, signal } = ctx;
+  const start =
+    root === '/'
+      ? { ino: fs.store.rootIno, path: '' }
+      : { ino: (await fs.stat(root)).ino, path: await fs.resolve(root) };
+  const visited = new Set<number>([start.ino]);
+  const queue: Array<{ path: string; ino: number; depth: number }> = [{ ...start, depth: 0 }];
+  let entries = 0;
+  let stopped: unknown;
+  const visit = async (dir: { path: string; ino: number; depth: number }) => {
+    checkAborted(signal);
+    let list: DirEntry[];
+    try {
+      list = await fs.store.readDir(dir.ino, signal);
+    } catch (err) {
+      if (err instanceof ScanError && err.code === 'aborted') throw err;
+      opts.onError(dir.path || '/', err);
+      return;
+    }
+    for (const e of list) {
+      if (stopped) return;
+      if (++entries > limits.MAX_LANG_WALK_ENTRIES) {
+        throw new LimitExceededError(
+          { format: fs.type, struct: 'walk', offset: 0 },
+          'MAX_LANG_WALK_ENTRIES',
+          entries,
+          limits.MAX_LANG_WALK_ENTRIES,
+        );
+      }
+      const path = `${dir.path}/${e.name}`;
+      let type = e.type;
+      if (type === 'unknown') {
+        try {
+          type = (await fs.store.stat(e.ino)).type;
+        } catch (err) {
+          if (err instanceof ScanError && err.code === 'aborted') throw err;
+          opts.onError(path, err);
+          continue;
+        }
+      }
+      onEntry(path, e.ino, type);
+      if (
+        type === 'dir' &&
+        dir.depth + 1 < limits.MAX_LANG_WALK_DEPTH &&
+        !visited.has(e.ino) &&
+        !opts.skip(path)
+      ) {
+        visited.add(e.ino);
+        queue.push({ path, ino: e.ino, depth: dir.depth + 1 });
+      }
+    }
+  };
+  await new Promise<void>((resolve) => {
+    let active = 0;
+    const pump = () => {
+      while (!stopped && active < opts.concurrency && queue.length > 0) {
+        const dir = queue.shift()!;
+        active++;
+        visit(dir).then(
+          () => {
+            active--;
+            pump();
+          },
+          (err: unknown) => {
+            active--;
+            stopped ??= err;
+            pump();
+          },
+        );
+      }
+      if (active === 0 && (stopped !== undefined || queue.length === 0)) resolve();
+    };
+    pump();
+  });
+  if (stopped !== undefined) throw stopped;
 }
