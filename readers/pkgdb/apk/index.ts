@@ -79,15 +79,8 @@ function resolveDepends(entries: readonly ApkEntry[]): Map<ApkEntry, string[]> {
 }
 
 async function catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult> {
-  // On merged-/usr systems /lib is /usr/lib: the same database must not be reported twice.
-  if (file.path === MERGED_USR) {
-    try {
-      if ((await ctx.fs.resolve(PRIMARY)) === (await ctx.fs.resolve(MERGED_USR)))
-        return { packages: [], errors: [] };
-    } catch {
-      // /lib/apk/db/installed does not exist: this one is the database.
-    }
-  }
+  // On merged-/usr systems /lib is /usr/lib: the dispatcher offers the database once, under its
+  // canonical path (readers/dispatch.ts), so nothing here checks for the alias.
   const limits = ctx.limits ?? DEFAULT_LIMITS;
   const { entries, errors } = parseApkInstalled(file.bytes, {
     maxLineBytes: limits.MAX_LINE_BYTES,

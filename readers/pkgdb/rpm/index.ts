@@ -88,20 +88,9 @@ const DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
 const FILES = ['rpmdb.sqlite', 'Packages', 'Packages.db'];
 const PATHS = DIRS.flatMap((d) => FILES.map((f) => `${d}/${f}`));
 
-/**
- * Fedora >= 36 and openSUSE make /var/lib/rpm a symlink to /usr/lib/sysimage/rpm: the same
- * database is then offered under two of our paths. It is catalogued under its canonical path only.
- */
-async function aliasOfOtherPath(path: string, ctx: CatalogContext): Promise<boolean> {
-  if (!ctx.fs) return false;
-  let real: string;
-  try {
-    real = await ctx.fs.resolve(path);
-  } catch {
-    return false;
-  }
-  return real !== path && PATHS.includes(real);
-}
+// Fedora >= 36 and openSUSE make /var/lib/rpm a symlink to /usr/lib/sysimage/rpm: the same
+// database sits under two of our paths. The dispatcher resolves each path and offers the file once,
+// under its canonical path (readers/dispatch.ts), so the cataloger does not check for aliases.
 
 type Decoded = { key: number; pkg: Package; gpg: boolean };
 
@@ -138,9 +127,6 @@ function decodeRecord(
  */
 export async function catalogRpmDb(file: CatalogFile, ctx: CatalogContext): Promise<RpmCatalogResult> {
   const format = detectRpmDbFormat(file.bytes);
-  if (await aliasOfOtherPath(file.path, ctx)) {
-    return { format, packages: [], gpgPubkeys: [], errors: [] };
-  }
   const out: RpmCatalogResult = { format, packages: [], gpgPubkeys: [], errors: [] };
   const fmt = `rpm/${format}`;
   const decoded: Decoded[] = [];
