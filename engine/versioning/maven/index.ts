@@ -1,5 +1,6 @@
 /**
- * Maven versions: the ordering of Maven's ComparableVersion (maven-artifact 3.x).
+ * Maven versions: the ordering of Maven's ComparableVersion (maven-artifact 3.8.7, checked against
+ * the jar by test/fixtures/versioning/gen-maven-oracle.py).
  *
  * Spec: https://maven.apache.org/pom.html#version-order-specification
  *       https://github.com/apache/maven/blob/maven-3.8.x/maven-artifact/src/main/java/org/apache/maven/artifact/versioning/ComparableVersion.java
@@ -9,7 +10,11 @@
  *                                         1.0.0 == 1, 1-ga == 1, 1-final == 1
  *   qualifiers: alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp
  *               < any other word (lexically); a/b/m directly followed by a digit = alpha/beta/milestone
- *   numbers > words; within a list a missing item compares as null.
+ *   numbers > words; within a list a missing item compares as null, and a list against null
+ *   compares item by item (MNG-6964). A word that does not open its list, at the end or before a
+ *   digit, is nested as after '-': 1.alpha == 1-alpha, 2.0.a == 2-a (MNG-7644 in 3.8.7).
+ *   Like the jar, the order is not transitive when a word ranking at or above release is followed
+ *   by more items (1-alpha < 1 < 1.x.alpha < 1-alpha); we answer what Maven answers.
  */
 import {
   type Comparator,
@@ -27,7 +32,7 @@ export const specUrls = [
   'https://maven.apache.org/pom.html#version-order-specification',
   'https://github.com/apache/maven/blob/maven-3.8.x/maven-artifact/src/main/java/org/apache/maven/artifact/versioning/ComparableVersion.java',
 ];
-export const version = 1;
+export const version = 2;
 
 type Item = { kind: 'int'; value: bigint } | { kind: 'str'; value: string } | { kind: 'list'; items: Item[] };
 
@@ -87,8 +92,12 @@ function compareItem(a: Item, b: Item | null): number {
       return -1; // 1-alpha < 1-1
     case 'list': {
       if (b === null) {
-        const first = a.items[0];
-        return first === undefined ? 0 : compareItem(first, null);
+        // The whole list against nothing, not just its first item (MNG-6964): 1-.1 > 1.
+        for (const item of a.items) {
+          const result = compareItem(item, null);
+          if (result !== 0) return result;
+        }
+        return 0;
       }
       if (b.kind === 'int') return -1;
       if (b.kind === 'str') return 1;
@@ -136,7 +145,9 @@ export function parseMavenVersion(input: string): Item {
       push();
     } else if (c >= '0' && c <= '9') {
       if (!isDigit && i > start) {
-        // "alpha1": the word is followed by a digit, which makes a/b/m abbreviations.
+        // "alpha1": the word is followed by a digit, which makes a/b/m abbreviations. A word
+        // that does not open its list is nested as if after '-' (1.0.0.X1 < 1.0.0-X2).
+        if (list.length > 0) push();
         list.push(strItem(version.slice(start, i), true));
         start = i;
         push();
@@ -151,7 +162,11 @@ export function parseMavenVersion(input: string): Item {
       isDigit = false;
     }
   }
-  if (version.length > start) list.push(parseItem(isDigit, version.slice(start)));
+  if (version.length > start) {
+    // A trailing word is nested too, ".X" read as "-X" (3.8.7: 1.alpha == 1-alpha).
+    if (!isDigit && list.length > 0) push();
+    list.push(parseItem(isDigit, version.slice(start)));
+  }
   while (stack.length > 0) normalize(stack.pop()!);
   return { kind: 'list', items: root };
 }
