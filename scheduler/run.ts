@@ -72,8 +72,14 @@ export async function runScheduler(
     ...(s3 ? { s3 } : {}),
     ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}),
   });
-  // Workers stay up between scans (a tsx worker takes about a second to start).
-  const pool = new ScanPool({ threads: Math.max(1, o.concurrency), idleTimeoutMs: 60_000 });
+  // Reading is I/O-bound: at most 2 threads (each a module graph and a heap: ~100 MiB), several
+  // targets each; workers stay up between scans (a tsx worker takes about a second to start).
+  const threads = Math.min(2, Math.max(1, o.concurrency));
+  const pool = new ScanPool({
+    threads,
+    tasksPerThread: Math.ceil(Math.max(1, o.concurrency) / threads),
+    idleTimeoutMs: 60_000,
+  });
   const passes: PassReport[] = [];
   let lastDbUpdate: number | undefined;
   let exitCode = 0;

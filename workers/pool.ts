@@ -115,6 +115,12 @@ export interface ScanPoolOptions {
   threads?: number;
   /** Idle worker lifetime in ms before piscina ends it (default 1 s). */
   idleTimeoutMs?: number;
+  /**
+   * Targets one thread reads at once (default 1). Reading is I/O-bound (EBS requests in flight), so
+   * a long-running process (the scheduler) keeps few threads — each costs a module graph and a heap
+   * — and gives each several targets.
+   */
+  tasksPerThread?: number;
 }
 
 /** Reads and parses targets (images, snapshots) in worker threads; the main thread orchestrates. */
@@ -124,7 +130,7 @@ export class ScanPool {
 
   constructor(options: ScanPoolOptions = {}) {
     for (const key of Object.keys(options)) {
-      if (!['threads', 'idleTimeoutMs'].includes(key))
+      if (!['threads', 'idleTimeoutMs', 'tasksPerThread'].includes(key))
         throw new RangeError(`unknown scan pool option "${key}"`);
     }
     this.threads = checkInt('threads', options.threads ?? 4, 1, MAX_THREADS);
@@ -133,6 +139,7 @@ export class ScanPool {
       minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: checkInt('idleTimeoutMs', options.idleTimeoutMs ?? 1000, 0, 3_600_000),
+      concurrentTasksPerWorker: checkInt('tasksPerThread', options.tasksPerThread ?? 1, 1, 64),
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
   }
