@@ -138,6 +138,28 @@ describe.skipIf(!HAVE_SHARED)('scheduler/pass under faults (emulator)', () => {
     expect(p1.ok && p3.ok).toBe(true);
   });
 
+  it('--kms-key: every export and state object is written with SSE-KMS and that key', async () => {
+    const out = `s3://out/kms-${Date.now()}`;
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555';
+    const p = await onePass(
+      schedulerOptions({
+        db,
+        out,
+        state: `${out}/state`,
+        clock: new TestClock(),
+        mode: 'agentless',
+        kmsKeyId: key,
+      }),
+    );
+    expect(p.ok).toBe(true);
+    const objs = emu.services.s3.objects('out', out.slice('s3://out/'.length));
+    expect(objs.length).toBeGreaterThan(10);
+    for (const o of objs) {
+      expect([o.key, o.requestHeaders['x-amz-server-side-encryption']]).toEqual([o.key, 'aws:kms']);
+      expect(o.requestHeaders['x-amz-server-side-encryption-aws-kms-key-id']).toBe(key);
+    }
+  });
+
   it('--events-bus: one event per new finding, in PutEvents batches of at most 10', async () => {
     const out = mkdtempSync(join(tmpdir(), 'snapscan-events-'));
     const clock = new TestClock();
