@@ -9,7 +9,7 @@
  * Prints wall time, peak RSS, reads, bytes read, distinct 512 KiB blocks, EBS API calls and
  * bytes fetched, and the package counts (OS / language / language owned by a deb).
  *
- * usage: npx tsx bench/lang-inventory.ts [--only ext4|xfs] [--local-only]
+ * usage: npx tsx bench/lang-inventory.ts [--only ext4|xfs] [--local-only] [--cache-mib N]
  */
 import { scanBlockSource } from '../engine/pipeline.js';
 import { openSnapshotSource } from '../readers/block/ebs/index.js';
@@ -21,6 +21,9 @@ const args = process.argv.slice(2);
 const oi = args.indexOf('--only');
 const only = oi >= 0 ? args[oi + 1] : undefined;
 const localOnly = args.includes('--local-only');
+const ci = args.indexOf('--cache-mib');
+/** EBS block cache budget (default: the source's own default). */
+const cacheBytes = ci >= 0 ? Number(args[ci + 1]) * 1024 * 1024 : undefined;
 
 function counts(inv: Awaited<ReturnType<typeof scanBlockSource>>): string {
   const os = inv.packages.filter((p) => p.foundBy.startsWith('pkgdb/')).length;
@@ -77,6 +80,7 @@ async function main() {
       endpoint: emu.endpoint,
       region: 'us-east-1',
       credentials: EMULATOR_CREDENTIALS,
+      ...(cacheBytes ? { cacheBytes } : {}),
     });
     const inv = await scanBlockSource(src, { resource: { type: 'snapshot', id: snap } });
     const wall = performance.now() - t0;

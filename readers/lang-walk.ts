@@ -144,9 +144,14 @@ export async function runLangCatalogers(
   const perFile: Sink[] = wanted.map(() => ({ packages: [], errors: [], filesRead: [] }));
   const capOf = (c: Cataloger) => c.maxBytes ?? limits.MAX_LANG_FILE_BYTES;
 
+  // I/O in inode order (inode tables and, mostly, data lie in that order on disk: cached blocks
+  // are reused before they are evicted); results stay in path order.
+  const byIno = wanted.map((_, i) => i).sort((x, y) => wanted[x]!.ino - wanted[y]!.ino);
+
   // 1. Sizes (inode reads, in parallel).
   const sizes: Array<number | undefined> = new Array(wanted.length);
-  await pool(concurrency, wanted.length, async (i) => {
+  await pool(concurrency, wanted.length, async (k) => {
+    const i = byIno[k]!;
     checkAborted(ctx.signal);
     const { path, ino, cats } = wanted[i]!;
     try {
@@ -197,7 +202,8 @@ export async function runLangCatalogers(
   });
 
   // 3. Ranged catalogers get the file as a RandomAccess over its inode (in parallel).
-  await pool(concurrency, wanted.length, async (i) => {
+  await pool(concurrency, wanted.length, async (k) => {
+    const i = byIno[k]!;
     const cats = ranged[i]!;
     if (cats.length === 0) return;
     checkAborted(ctx.signal);
@@ -231,7 +237,8 @@ export async function runLangCatalogers(
   // 4. Each file read once (in parallel), the same bytes to every cataloger that takes it; the
   //    reads in flight hold at most MAX_LANG_INFLIGHT_BYTES (16 × MAX_LANG_FILE_BYTES otherwise).
   const gate = new ByteGate(limits.MAX_LANG_INFLIGHT_BYTES);
-  await pool(concurrency, wanted.length, async (i) => {
+  await pool(concurrency, wanted.length, async (k) => {
+    const i = byIno[k]!;
     const fits = takers[i]!;
     if (fits.length === 0) return;
     checkAborted(ctx.signal);
