@@ -284,6 +284,21 @@ const cases: Case[] = [
     packages: 2,
   },
   {
+    name: 'a truncated MBR disk: the root partition runs past the end, database still inside',
+    make: async () => {
+      const p = join(work, 'mbr-cut.img');
+      writeMbrDisk(p, {
+        diskBytes: 40 * MiB,
+        partitions: [{ startBytes: MiB, sizeBytes: 32 * MiB, type: 0x83, image: ext4() }],
+      });
+      execFileSync('truncate', ['-s', `${12 * MiB}`, p]);
+      return scanFile(p);
+    },
+    state: 'partial',
+    codes: ['partition-table-damaged'],
+    packages: 2,
+  },
+  {
     name: 'an OS but no package database',
     make: () =>
       scanFile(ext4({ 'etc/os-release': OS_RELEASE, 'etc/debian_version': '12.5\n' }, 'outcome-nodb')),

@@ -22,7 +22,8 @@
  * A FAT or NTFS boot sector also ends in 55AA: the table is accepted only when every entry is sane
  * (status 0x00/0x80, used entries with a nonzero start and size, starting inside the disk) and the
  * sector is not a FAT/NTFS/exFAT boot sector (blkid does the same). An entry running past the disk
- * end (a truncated image) is dropped with a typed error. A protective 0xEE entry means GPT: this
+ * end (a truncated image) is kept, cut at the end, with a typed error (an extended one is dropped).
+ * A protective 0xEE entry means GPT: this
  * reader returns null. BSD disklabels in 0xA5/0xA6/0xA9 partitions are read by ../bsd.
  */
 import {
@@ -32,6 +33,7 @@ import {
   type FormatLocation,
   LimitExceededError,
   type ScanError,
+  TruncatedError,
 } from '../../../engine/errors.js';
 import { DEFAULT_LIMITS } from '../../../engine/limits.js';
 import { SliceSource } from '../../block/slice.js';
@@ -125,7 +127,7 @@ export function mbrSanityProblem(table: MbrSector, diskSectors: bigint): string 
     used++;
     if (e.sectors === 0 || e.lbaStart === 0) return `entry ${e.slot + 1} empty extent`;
     // Only the start must be inside the disk: a truncated image still has a real table whose last
-    // partition runs past the end (readMbr drops that entry with a typed error).
+    // partition runs past the end (readMbr keeps it cut at the end, with a typed error).
     if (e.type !== PROTECTIVE_TYPE && BigInt(e.lbaStart) >= diskSectors) {
       return `entry ${e.slot + 1} starts at sector ${e.lbaStart} >= disk ${diskSectors}`;
     }
@@ -182,7 +184,29 @@ export async function readMbr(source: BlockSource, opts: ReadOptions = {}): Prom
   const usable: MbrEntry[] = [];
   for (const e of mbr.entries) {
     if (e.type === 0) continue;
-    if (BigInt(e.lbaStart) + BigInt(e.sectors) > diskSectors) {
+    const end = BigInt(e.lbaStart) + BigInt(e.sectors);
+    if (end > diskSectors && !EXTENDED_TYPES.has(e.type) && BigInt(e.lbaStart) < diskSectors) {
+      // A truncated image (or a snapshot of a shrunk volume): the partition starts on the disk and
+      // runs past its end. Keep what is there, cut at the end, with a typed error (volumes may be
+      // incomplete): a root filesystem whose package database lies inside still yields it.
+      const have = diskSectors - BigInt(e.lbaStart);
+      const err = new TruncatedError(
+        {
+          format: id,
+          struct: `partition entry ${e.slot + 1}`,
+          offset: TABLE_OFFSET + e.slot * 16,
+          field: 'extent',
+        },
+        BigInt(e.sectors) * BigInt(SECTOR_BYTES),
+        have * BigInt(SECTOR_BYTES),
+      );
+      errors.push(err);
+      warnings.push(`mbr: partition ${e.slot + 1} cut at the end of the disk: ${err.message}`);
+      usable.push(e);
+      partitions.push(make(e.slot + 1, BigInt(e.lbaStart), have, e));
+      continue;
+    }
+    if (end > diskSectors) {
       const err = new CorruptError(
         {
           format: id,

@@ -192,18 +192,21 @@ describe('readers/partition/mbr (crafted)', () => {
     expect(await readMbr(new MemorySource(b))).toBeNull();
   });
 
-  it('a partition running past the disk end (truncated image) is dropped with a typed error; the rest kept', async () => {
+  it('a partition running past the disk end (truncated image) is kept, cut at the end, with a typed error', async () => {
     const b = disk();
     writeMbrSector(b, 0, [
       { type: 0x83, start: 2048, sectors: 2048 },
       { type: 0x83, start: 8192, sectors: 1 << 20 },
     ]);
     const t = (await readMbr(new MemorySource(b)))!;
-    expect(t.partitions.map((p) => p.number)).toEqual([1]);
-    expect(t.errors?.map((e) => [e.code, (e as unknown as { field: string }).field])).toEqual([
-      ['corrupt', 'extent'],
+    expect(t.partitions.map((p) => [p.number, p.start, p.size])).toEqual([
+      [1, 2048n * 512n, 2048n * 512n],
+      [2, 8192n * 512n, BigInt(b.length) - 8192n * 512n],
     ]);
-    expect(t.warnings).toEqual([expect.stringMatching(/^mbr: partition 2 dropped: /)]);
+    expect(t.errors?.map((e) => [e.code, (e as unknown as { field: string }).field])).toEqual([
+      ['truncated', 'extent'],
+    ]);
+    expect(t.warnings).toEqual([expect.stringMatching(/^mbr: partition 2 cut at the end of the disk: /)]);
   });
 
   it('looksLikeVolumeBootRecord needs a plausible BPB, not just the string', () => {
