@@ -19,8 +19,9 @@
  *     finally); SQLite reads it with an 8 MiB page cache; Berkeley DB / ndb are read whole only up
  *     to MAX_RPMDB_IN_MEMORY_BYTES; one header at a time is decoded (MAX_RPM_HEADER_BYTES);
  *   - dpkg status / apk installed: MAX_PKGDB_BYTES in memory, parsed line by line. OPEN: this
- *     does not hold the ceiling — a 96 MiB status (92,108 packages) peaks at 1,206 MiB, ~12 KiB
- *     per package (bench/memory.ts image:dpkg-status-96m); real status files are 1-10 MiB;
+ *     does not hold the ceiling — a 96 MiB status (92,108 packages) peaks at 893 MiB (was 1,195;
+ *     stanzas now become entries as they end), ~8 KiB per package (bench/memory.ts
+ *     image:dpkg-status-96m); real status files are 1-10 MiB;
  *   - language walk: MAX_LANG_INFLIGHT_BYTES of file bytes at once (manifests, MAX_LANG_FILE_BYTES
  *     each); archives and executables are read by range (CatalogFile.source), not whole;
  *   - EBS: a 64 MiB block cache (EbsSourceOptions.cacheBytes) plus 64 requests in flight of 512 KiB;

@@ -40,6 +40,11 @@ export interface Deb822Options {
   maxLineBytes: number;
   maxStanzas: number;
   signal?: AbortSignal;
+  /**
+   * Called with each well-formed stanza as soon as it ends, instead of collecting them in
+   * `stanzas` (which is then empty): a caller that keeps a few fields lets the rest go at once.
+   */
+  onStanza?: (stanza: Stanza) => void;
 }
 
 const FIELD_RE = /^([!-9;-~][!-9;-~]*)[ \t]*:(.*)$/;
@@ -53,12 +58,22 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
   const inState = (s: typeof state) => state === s;
   let cur: Stanza | undefined;
   let key: string | undefined;
+  // Continuation lines of `key`, joined once when the field ends: one flat string, not a chain
+  // of concatenations that keeps every line alive (a Description has tens of lines).
+  let more: string[] = [];
   let lineNo = 0;
+  let count = 0;
+  const flush = () => {
+    if (cur && key !== undefined && more.length > 0)
+      cur.fields.set(key, [cur.fields.get(key), ...more].join('\n'));
+    more = [];
+  };
 
   const fail = (err: ScanError) => {
     errors.push(err);
     cur = undefined;
     key = undefined;
+    more = [];
     state = 'skip';
   };
   const loc = (offset: number, field?: string) => ({
@@ -69,19 +84,18 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
   });
   const finish = () => {
     if (state === 'stanza' && cur) {
-      if (stanzas.length >= opts.maxStanzas) {
-        throw new LimitExceededError(
-          loc(cur.offset),
-          'MAX_PACKAGES_PER_DB',
-          stanzas.length + 1,
-          opts.maxStanzas,
-        );
+      flush();
+      if (count >= opts.maxStanzas) {
+        throw new LimitExceededError(loc(cur.offset), 'MAX_PACKAGES_PER_DB', count + 1, opts.maxStanzas);
       }
-      stanzas.push(cur);
+      count++;
+      if (opts.onStanza) opts.onStanza(cur);
+      else stanzas.push(cur);
       checkAborted(opts.signal);
     }
     cur = undefined;
     key = undefined;
+    more = [];
     state = 'between';
   };
 
@@ -109,7 +123,7 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
         fail(new CorruptError(loc(start, 'line'), 'continuation', 'without', 'a field before it'));
         continue;
       }
-      cur.fields.set(key, `${cur.fields.get(key) ?? ''}\n${line.trimEnd()}`);
+      more.push(line.trimEnd());
       continue;
     }
     if (first === 0x23 /* '#' */) continue; // deb822 comment line
@@ -130,6 +144,7 @@ export function parseDeb822(bytes: Buffer, opts: Deb822Options): Deb822Result {
       );
       continue;
     }
+    flush();
     const name = m[1]!.toLowerCase();
     if (cur!.fields.has(name)) {
       fail(new CorruptError(loc(start, m[1]), 'field', 'repeated in', 'one stanza'));

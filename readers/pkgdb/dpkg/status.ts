@@ -81,35 +81,48 @@ const VCPKG_FIELDS = ['abi', 'feature', 'default-features'];
 
 export function parseDpkgStatus(bytes: Buffer, opts: DpkgStatusOptions): DpkgStatusResult {
   const format = opts.format ?? 'dpkg/status';
-  const { stanzas, errors } = parseDeb822(bytes, {
+  const entries: DpkgEntry[] = [];
+  const entryErrors: ScanError[] = [];
+  let vcpkg: { stanza: Stanza; field: string } | undefined;
+  // Each stanza becomes an entry as soon as it ends; its field map (Description, Conffiles…)
+  // is garbage from then on, so the whole file's stanzas are never held at once.
+  const { errors } = parseDeb822(bytes, {
     format,
     maxLineBytes: opts.maxLineBytes,
     maxStanzas: opts.maxPackages,
     signal: opts.signal,
+    onStanza: (s) => {
+      if (vcpkg) return;
+      const field =
+        VCPKG_FIELDS.find((f) => s.fields.has(f)) ?? (s.fields.get('type') === 'Port' ? 'type' : undefined);
+      if (field) {
+        vcpkg = { stanza: s, field };
+        entries.length = 0;
+        return;
+      }
+      const r = toEntry(s, format, opts.distroless ?? false);
+      if (r instanceof Error) entryErrors.push(r);
+      else if (r) entries.push(r);
+    },
   });
-  const vcpkg = stanzas.find(
-    (s) => VCPKG_FIELDS.some((f) => s.fields.has(f)) || s.fields.get('type') === 'Port',
-  );
   if (vcpkg) {
-    const field = VCPKG_FIELDS.find((f) => vcpkg.fields.has(f)) ?? 'type';
     return {
       entries: [],
       errors: [
         new BadMagicError(
-          { format, struct: `stanza at line ${vcpkg.line}`, offset: vcpkg.offset, field },
+          {
+            format,
+            struct: `stanza at line ${vcpkg.stanza.line}`,
+            offset: vcpkg.stanza.offset,
+            field: vcpkg.field,
+          },
           'present',
           'absent (a vcpkg status file, not a dpkg database)',
         ),
       ],
     };
   }
-  const entries: DpkgEntry[] = [];
-  for (const s of stanzas) {
-    const r = toEntry(s, format, opts.distroless ?? false);
-    if (r instanceof Error) errors.push(r);
-    else if (r) entries.push(r);
-  }
-  return { entries, errors };
+  return { entries, errors: [...errors, ...entryErrors] };
 }
 
 function toEntry(s: Stanza, format: string, distroless: boolean): DpkgEntry | ScanError | undefined {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeb822 } from '../../../../readers/pkgdb/dpkg/deb822.js';
+import { type Deb822Options, parseDeb822 } from '../../../../readers/pkgdb/dpkg/deb822.js';
 
 const opts = { format: 'dpkg/status', maxLineBytes: 64, maxStanzas: 10 };
-const parse = (s: string, o: Partial<typeof opts> & { signal?: AbortSignal } = {}) =>
+const parse = (s: string, o: Partial<Deb822Options> = {}) =>
   parseDeb822(Buffer.from(s, 'utf8'), { ...opts, ...o });
 const fields = (s: string) => parse(s).stanzas.map((st) => Object.fromEntries(st.fields));
 
@@ -134,5 +134,21 @@ describe('readers/pkgdb/dpkg/deb822.ts', () => {
   it('invalid UTF-8 does not throw', () => {
     const r = parseDeb822(Buffer.from([0x50, 0x3a, 0x20, 0xff, 0xfe, 0x0a]), opts);
     expect(r.stanzas).toHaveLength(1);
+  });
+
+  it('onStanza receives each stanza as it ends (same fields, none collected), and the count limit still holds', () => {
+    const text = 'Package: a\nDescription: one\n two\n\nbad line\n\nPackage: b\nConffiles:\n /etc/x 01\n';
+    const seen: Array<Record<string, string>> = [];
+    const r = parse(text, { onStanza: (st) => seen.push(Object.fromEntries(st.fields)) });
+    expect(r.stanzas).toEqual([]);
+    expect(seen).toEqual(fields(text));
+    expect(seen).toEqual([
+      { package: 'a', description: 'one\n two' },
+      { package: 'b', conffiles: '\n /etc/x 01' },
+    ]);
+    expect(r.errors.map((e) => e.code)).toEqual(['corrupt']);
+    expect(() => parse(text, { maxStanzas: 1, onStanza: () => {} })).toThrow(
+      expect.objectContaining({ code: 'limit-exceeded' }),
+    );
   });
 });
