@@ -3,11 +3,12 @@
  * against the sample feeds), each run N times as a fresh process; prints min / median / max wall
  * time.
  *
- *   npx tsx bench/startup.ts [--runs 7] [--packed]
+ *   npx tsx bench/startup.ts [--runs 7] [--packed [--reuse]]
  *
  * Without flags it measures the checkout (bin/snapscan.js running the TypeScript sources through
  * tsx). `--packed` also builds, packs and installs the package with --omit=dev under
- * .cache/bench/startup/ (test/helpers/pack.ts) and measures the installed, compiled CLI.
+ * .cache/bench/startup/ (test/helpers/pack.ts) and measures the installed, compiled CLI; `--reuse`
+ * measures the install a previous --packed run left there (a build compiles better-sqlite3: minutes).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -17,7 +18,11 @@ import { REPO_ROOT } from '../test/emulator/test-image.js';
 import { buildTarball, installTarball } from '../test/helpers/pack.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, packed: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    packed: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
+  },
 });
 const RUNS = Number(values.runs);
 const WORK = path.join(REPO_ROOT, '.cache/bench/startup');
@@ -43,7 +48,10 @@ function stats(xs: number[]): string {
 }
 
 const bins: [string, string][] = [['checkout (tsx, sources)', path.join(REPO_ROOT, 'bin/snapscan.js')]];
-if (values.packed) {
+const installed = path.join(WORK, 'pack/install/node_modules/snapscan/bin/snapscan.js');
+if (values.packed && values.reuse && existsSync(installed)) {
+  bins.push(['installed (dist, --omit=dev)', installed]);
+} else if (values.packed) {
   rmSync(path.join(WORK, 'pack'), { recursive: true, force: true });
   const tgz = buildTarball(path.join(WORK, 'pack/stage'), path.join(WORK, 'pack/out'));
   bins.push(['installed (dist, --omit=dev)', installTarball(tgz, path.join(WORK, 'pack/install'))]);
