@@ -29,21 +29,59 @@ const eventBridgeSdk = () =>
 
 export type { AwsClientOptions };
 
-function common(o: AwsClientOptions & { maxAttempts?: number }) {
+/**
+ * Control-plane options: the standard chain plus attempts and, for tests against the emulator, a
+ * fixed retry delay (`retryDelayMs`) so that no test sleeps through the SDK's real backoff.
+ */
+export type ControlPlaneOptions = AwsClientOptions & { maxAttempts?: number; retryDelayMs?: number };
+
+interface RetryToken {
+  getRetryCount(): number;
+  getRetryDelay(): number;
+}
+
+/**
+ * A retry strategy (the SDK's RetryStrategyV2 shape) that retries what the standard one retries —
+ * THROTTLING and TRANSIENT errors, up to maxAttempts — after a fixed delay. Only used when
+ * `retryDelayMs` is given; production clients keep the SDK's standard strategy and its backoff.
+ */
+export function fixedDelayRetryStrategy(maxAttempts: number, delayMs: number) {
+  const token = (count: number, delay: number): RetryToken => ({
+    getRetryCount: () => count,
+    getRetryDelay: () => delay,
+  });
+  return {
+    mode: 'standard',
+    acquireInitialRetryToken: async (_scope: string) => token(0, 0),
+    refreshRetryTokenForRetry: async (t: RetryToken, info: { errorType: string }) => {
+      const next = t.getRetryCount() + 1;
+      if (next >= maxAttempts || (info.errorType !== 'THROTTLING' && info.errorType !== 'TRANSIENT'))
+        throw new Error('no retry token available');
+      return token(next, delayMs);
+    },
+    recordSuccess: (_t: RetryToken) => {},
+  };
+}
+
+function common(o: ControlPlaneOptions) {
+  const maxAttempts = o.maxAttempts ?? 5;
   return {
     ...(o.region ? { region: o.region } : {}),
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.credentials ? { credentials: o.credentials } : {}),
-    maxAttempts: o.maxAttempts ?? 5,
+    maxAttempts,
+    ...(o.retryDelayMs !== undefined
+      ? { retryStrategy: fixedDelayRetryStrategy(maxAttempts, o.retryDelayMs) }
+      : {}),
     requestHandler: httpHandler({ maxSockets: 8, ...o }),
   };
 }
 
-export function createEc2Client(o: AwsClientOptions & { maxAttempts?: number } = {}): EC2Client {
+export function createEc2Client(o: ControlPlaneOptions = {}): EC2Client {
   return new (ec2Sdk().EC2Client)(common(o));
 }
 
-export function createStsClient(o: AwsClientOptions & { maxAttempts?: number } = {}): STSClient {
+export function createStsClient(o: ControlPlaneOptions = {}): STSClient {
   return new (stsSdk().STSClient)(common(o));
 }
 
@@ -51,17 +89,15 @@ export function createStsClient(o: AwsClientOptions & { maxAttempts?: number } =
  * S3 client. Path-style addressing when an endpoint is configured (an emulator or an
  * S3-compatible store has no per-bucket DNS names); virtual-hosted on AWS.
  */
-export function createS3Client(o: AwsClientOptions & { maxAttempts?: number } = {}): S3Client {
+export function createS3Client(o: ControlPlaneOptions = {}): S3Client {
   const custom = o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   return new (s3Sdk().S3Client)({ ...common(o), forcePathStyle: custom !== undefined && custom !== '' });
 }
 
-export function createSsmClient(o: AwsClientOptions & { maxAttempts?: number } = {}): SSMClient {
+export function createSsmClient(o: ControlPlaneOptions = {}): SSMClient {
   return new (ssmSdk().SSMClient)(common(o));
 }
 
-export function createEventBridgeClient(
-  o: AwsClientOptions & { maxAttempts?: number } = {},
-): EventBridgeClient {
+export function createEventBridgeClient(o: ControlPlaneOptions = {}): EventBridgeClient {
   return new (eventBridgeSdk().EventBridgeClient)(common(o));
 }

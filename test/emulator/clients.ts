@@ -8,8 +8,17 @@ import { createEc2Client, createS3Client, createStsClient } from '../../engine/a
 import { httpHandler } from '../../readers/block/ebs/client.js';
 import { EMULATOR_CREDENTIALS } from './index.js';
 
+/** Retries wait this long against the emulator: throttling and 5xx are exercised, real backoff is not. */
+export const TEST_RETRY_DELAY_MS = 1;
+
 export function ec2For(endpoint: string, maxAttempts = 3): EC2Client {
-  return createEc2Client({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts });
+  return createEc2Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts,
+    retryDelayMs: TEST_RETRY_DELAY_MS,
+  });
 }
 
 export function stsFor(endpoint: string) {
@@ -18,7 +27,13 @@ export function stsFor(endpoint: string) {
 
 /** Path-style S3 client (engine/aws/clients.ts sets forcePathStyle for a custom endpoint). */
 export function s3For(endpoint: string, maxAttempts = 3): S3Client {
-  return createS3Client({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts });
+  return createS3Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts,
+    retryDelayMs: TEST_RETRY_DELAY_MS,
+  });
 }
 
 export function ssmFor(endpoint: string, maxAttempts = 3): SSMClient {
