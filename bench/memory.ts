@@ -10,7 +10,10 @@
  *   image:debian-minbase      the demo Debian 12 cloud disk (88 packages), local file
  *   image:rpm-sqlite-511m     an ext4 disk whose rpmdb.sqlite is a real database made sparse to
  *                             511 MiB (under MAX_RPMDB_BYTES): the issue's 1.15 GB case
- *   image:dpkg-status-96m     an ext4 disk whose dpkg status is 96 MiB (under MAX_PKGDB_BYTES)
+ *   image:dpkg-status-16m     an ext4 disk whose dpkg status is just under MAX_DPKG_STATUS_BYTES
+ *                             (16 MiB, ~15,000 packages): the largest status a scan parses
+ *   image:dpkg-status-96m     the same at 96 MiB (92,108 packages): refused by that limit
+ *                             (limit-exceeded), the case that peaked at 1,195 MiB before it
  *   snapshot:debian-minbase   the demo disk as a snapshot through the wire-level emulator
  *   instance:debian-minbase   the demo disk as an instance's volume (snapshot created, read, deleted)
  *   instance:debian-large     the 409-package disk of test/fixtures/debian/build-large.sh, when built
@@ -133,11 +136,11 @@ function buildRpmSqliteImage(dir: string): string {
 }
 
 /**
- * A bare ext4 disk whose /var/lib/dpkg/status is 96 MiB (under MAX_PKGDB_BYTES): the stanzas of
- * test/fuzz/corpus/dpkg-status repeated under distinct names (~90,000 packages).
+ * A bare ext4 disk whose /var/lib/dpkg/status is `mib` MiB (less one stanza): the stanzas of
+ * test/fuzz/corpus/dpkg-status repeated under distinct names (~960 packages per MiB).
  */
-function buildDpkgStatusImage(dir: string): string {
-  const img = join(dir, 'dpkg-status-96m.img');
+function buildDpkgStatusImage(dir: string, mib: number): string {
+  const img = join(dir, `dpkg-status-${mib}m.img`);
   if (existsSync(img)) return img;
   const root = join(dir, 'dpkg-status-root');
   rmSync(root, { recursive: true, force: true });
@@ -150,10 +153,11 @@ function buildDpkgStatusImage(dir: string): string {
   const stanzas = readFileSync(join(REPO_ROOT, 'test/fuzz/corpus/dpkg-status'), 'utf8').trim().split('\n\n');
   const parts: string[] = [];
   let bytes = 0;
-  for (let i = 0; bytes < 96 * MiB; i++) {
+  for (let i = 0; ; i++) {
     const s = stanzas[i % stanzas.length]!.replace(/^Package: (\S+)/m, `Package: $1-${i}`);
+    if (bytes + Buffer.byteLength(s) + 2 > mib * MiB) break;
     parts.push(s);
-    bytes += s.length + 2;
+    bytes += Buffer.byteLength(s) + 2;
   }
   writeFileSync(join(root, 'var/lib/dpkg/status'), `${parts.join('\n\n')}\n`);
   const tmp = `${img}.tmp`;
@@ -197,7 +201,8 @@ async function main(): Promise<void> {
   const cases: Array<{ name: string; target: () => Target; packages?: Kinds }> = [
     { name: 'image:debian-minbase', target: () => ({ kind: 'image', path: debian }) },
     { name: 'image:rpm-sqlite-511m', target: () => ({ kind: 'image', path: buildRpmSqliteImage(dir) }) },
-    { name: 'image:dpkg-status-96m', target: () => ({ kind: 'image', path: buildDpkgStatusImage(dir) }) },
+    { name: 'image:dpkg-status-16m', target: () => ({ kind: 'image', path: buildDpkgStatusImage(dir, 16) }) },
+    { name: 'image:dpkg-status-96m', target: () => ({ kind: 'image', path: buildDpkgStatusImage(dir, 96) }) },
     { name: 'snapshot:debian-minbase', target: () => ({ kind: 'snapshot', id: emu.addSnapshot(volDebian) }) },
     {
       name: 'instance:debian-minbase',

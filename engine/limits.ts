@@ -10,6 +10,7 @@
  * one child process per scan, Node 20):
  *
  *   local image scan            300 MiB  measured 136 (Debian minbase) · 155 (sparse 511 MiB rpmdb.sqlite)
+ *                                        · 284 (16 MiB dpkg status at MAX_DPKG_STATUS_BYTES, 15,359 pkgs)
  *   snapshot / instance scan    300 MiB  measured 138 (snapshot) · 185-199 (instance, OS packages);
  *                                        340 for an instance scan with a full language walk of a
  *                                        409-package disk (over the ceiling: open, see README)
@@ -18,10 +19,11 @@
  *   - rpm databases above RPMDB_SPILL_ABOVE_BYTES are copied to a private temp file (removed in
  *     finally); SQLite reads it with an 8 MiB page cache; Berkeley DB / ndb are read whole only up
  *     to MAX_RPMDB_IN_MEMORY_BYTES; one header at a time is decoded (MAX_RPM_HEADER_BYTES);
- *   - dpkg status / apk installed: MAX_PKGDB_BYTES in memory, parsed line by line. OPEN: this
- *     does not hold the ceiling — a 96 MiB status (92,108 packages) peaks at 893 MiB (was 1,195;
- *     stanzas now become entries as they end), ~8 KiB per package (bench/memory.ts
- *     image:dpkg-status-96m); real status files are 1-10 MiB;
+ *   - dpkg status / available: MAX_DPKG_STATUS_BYTES (16 MiB) in memory, parsed stanza by
+ *     stanza (each becomes an entry as it ends). Parsed and catalogued a status still costs ~8
+ *     bytes of scan memory per byte (~8 KiB per package): a 96 MiB status (92,108 packages),
+ *     allowed before, peaked at 893 MiB (1,195 before the streaming parse); it is now refused
+ *     with limit-exceeded (121 MiB, outcome partial). apk installed: MAX_PKGDB_BYTES, line by line;
  *   - language walk: MAX_LANG_INFLIGHT_BYTES of file bytes at once (manifests, MAX_LANG_FILE_BYTES
  *     each); archives and executables are read by range (CatalogFile.source), not whole;
  *   - EBS: a 64 MiB block cache (EbsSourceOptions.cacheBytes) plus 64 requests in flight of 512 KiB;
@@ -55,6 +57,14 @@ export const DEFAULT_LIMITS = {
   MAX_LVM_PHYSICAL_VOLUMES: 4096,
   /** Package databases: scalibr's dpkg default is 100 MiB. */
   MAX_PKGDB_BYTES: 100 * MiB,
+  /**
+   * dpkg status and available files. A real Debian system with 5,000 packages has a ~5 MiB status
+   * (~1 KiB per stanza); 16 MiB is ~15,000 packages, three times a large desktop. Parsed, a status
+   * costs ~8 bytes of scan memory per byte (bench/memory.ts), so this keeps a scan under the
+   * 300 MiB ceiling where MAX_PKGDB_BYTES (96 MiB status: 893 MiB peak) did not. Above it: a
+   * limit-exceeded error for the file, never "0 packages".
+   */
+  MAX_DPKG_STATUS_BYTES: 16 * MiB,
   /** One line in a text database (syft apk: 10 MiB). */
   MAX_LINE_BYTES: 10 * MiB,
   /** Linux's MAXSYMLINKS. */

@@ -66,6 +66,8 @@ export interface Cataloger {
   wants?(path: string, stat: { type: FileType; size?: number }): boolean;
   /** Largest file it accepts (defaults to MAX_PKGDB_BYTES for OS, MAX_LANG_FILE_BYTES for lang catalogers). */
   readonly maxBytes?: number;
+  /** Largest file as a named limit, read from the scan's limits (so tests can lower it); wins over maxBytes. */
+  readonly maxBytesLimit?: keyof Limits;
   /** Hand the file over as `CatalogFile.source` (ranged reads) instead of reading it whole. */
   readonly randomAccess?: boolean;
   /** Files larger than this are handed over as a temporary local copy (`CatalogFile.spill`), not in memory. */

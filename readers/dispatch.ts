@@ -155,7 +155,9 @@ export async function runOsCatalogers(
           }
           if (done.has(canonical)) continue;
           done.add(canonical);
-          const maxBytes = cat.maxBytes ?? ctx.limits.MAX_PKGDB_BYTES;
+          const maxBytes =
+            (cat.maxBytesLimit !== undefined ? ctx.limits[cat.maxBytesLimit] : cat.maxBytes) ??
+            ctx.limits.MAX_PKGDB_BYTES;
           const res =
             cat.spillAboveBytes !== undefined
               ? await catalogSpilled(cat, canonical, maxBytes, ctx, read, out.filesRead)

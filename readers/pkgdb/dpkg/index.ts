@@ -291,24 +291,26 @@ async function readAvailableDigests(
   errors: Errors,
 ): Promise<Map<string, string> | undefined> {
   const limits = ctx.limits ?? DEFAULT_LIMITS;
-  const bytes = await readOptional(ctx, path, limits.MAX_PKGDB_BYTES, errors);
+  const maxBytes = limits.MAX_DPKG_STATUS_BYTES ?? DEFAULT_LIMITS.MAX_DPKG_STATUS_BYTES;
+  const bytes = await readOptional(ctx, path, maxBytes, errors);
   if (!bytes || bytes.length === 0) return undefined;
-  const { stanzas, errors: errs } = parseDeb822(bytes, {
+  const out = new Map<string, string>();
+  // Stanza by stanza: only the digest of each is kept.
+  const { errors: errs } = parseDeb822(bytes, {
     format: 'dpkg/available',
     maxLineBytes: limits.MAX_LINE_BYTES,
     maxStanzas: limits.MAX_PACKAGES_PER_DB,
     signal: ctx.signal,
+    onStanza: (s) => {
+      const name = s.fields.get('package');
+      const ver = s.fields.get('version');
+      const sha = s.fields.get('sha256');
+      if (name && ver && sha && /^[0-9a-f]{64}$/i.test(sha)) {
+        out.set(digestKey(name, ver, s.fields.get('architecture')), `sha256:${sha.toLowerCase()}`);
+      }
+    },
   });
   for (const e of errs) errors.push({ path, error: serializeError(e) });
-  const out = new Map<string, string>();
-  for (const s of stanzas) {
-    const name = s.fields.get('package');
-    const ver = s.fields.get('version');
-    const sha = s.fields.get('sha256');
-    if (name && ver && sha && /^[0-9a-f]{64}$/i.test(sha)) {
-      out.set(digestKey(name, ver, s.fields.get('architecture')), `sha256:${sha.toLowerCase()}`);
-    }
-  }
   return out;
 }
 
@@ -321,6 +323,7 @@ export function createDpkgCataloger(options: DpkgCatalogerOptions = {}): Catalog
     version,
     specUrls,
     paths: ['/var/lib/dpkg/status', '/var/lib/dpkg/status.d/*'],
+    maxBytesLimit: 'MAX_DPKG_STATUS_BYTES',
     /** status.d also holds <pkg>.md5sums beside each stanza file: those are not databases. */
     wants: (path, stat) =>
       stat.type === 'file' &&

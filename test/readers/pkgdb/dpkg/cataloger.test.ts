@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../../engine/limits.js';
+import { runOsCatalogers } from '../../../../readers/dispatch.js';
 import {
   createDpkgCataloger,
   type DpkgFileRecord,
@@ -134,6 +135,23 @@ describe('readers/pkgdb/dpkg/index.ts dpkgCataloger', () => {
       path: '/var/lib/dpkg/info/bash.md5sums',
       error: { code: 'limit-exceeded' },
     });
+  });
+
+  it('a status over MAX_DPKG_STATUS_BYTES is refused by the dispatcher with limit-exceeded, not read as empty', async () => {
+    const root = tree({ 'var/lib/dpkg/status': LIBC });
+    const fs = dirFileSystem(root);
+    const size = (await fs.readFile('/var/lib/dpkg/status')).length;
+    const under = await runOsCatalogers([dpkgCataloger], {
+      fs,
+      limits: { ...DEFAULT_LIMITS, MAX_DPKG_STATUS_BYTES: size, MAX_PKGDB_BYTES: 1 },
+    });
+    expect(under.packages.map((p) => p.name)).toEqual(['libc6', 'bash']);
+    const over = await runOsCatalogers([dpkgCataloger], {
+      fs,
+      limits: { ...DEFAULT_LIMITS, MAX_DPKG_STATUS_BYTES: size - 1 },
+    });
+    expect(over.packages).toEqual([]);
+    expect(over.errors).toMatchObject([{ path: '/var/lib/dpkg/status', error: { code: 'limit-exceeded' } }]);
   });
 
   it('a symlink loop in /usr/share/doc is reported, not fatal', async () => {
