@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
  * snapscan command line: argument dispatch only. Each command lives in commands/<name>.ts and
- * exports `run(argv: string[]): Promise<number>` (the exit code) and `usage` (one-line help).
+ * exports `run(argv: string[]): Promise<number>` (the exit code), `usage` (its `--help`) and, once
+ * converted to the one argument layer (args.ts), `options` (the spec help and parser share).
+ * Every usage error (ScanError 'invalid-argument') becomes one stderr line and EXIT.USAGE.
  */
+import { ScanError } from '../errors.js';
+import type { CommandSpec } from './args.js';
+import { EXIT } from './exit-codes.js';
 
-const COMMANDS: Record<
-  string,
-  { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }
-> = {
+export interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  usage?: string;
+  options?: CommandSpec;
+}
+
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   demo: {
     summary: 'build the sample disk image and scan it with the embedded defaults',
     load: () => import('./commands/demo.js'),
@@ -52,7 +60,7 @@ const COMMANDS: Record<
 const EMULATOR_CLI = new URL('../../test/emulator/cli.ts', import.meta.url);
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
-async function loadEmulator(): Promise<{ run(argv: string[]): Promise<number> }> {
+async function loadEmulator(): Promise<CommandModule> {
   if (FROM_SOURCES) return import(EMULATOR_CLI.href);
   return {
     run: async () => {
@@ -87,5 +95,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = await cmd.load();
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (err) {
+    if (!(err instanceof ScanError && err.code === 'invalid-argument')) throw err;
+    process.stderr.write(`snapscan: ${err.message} (see snapscan ${name} --help)\n`);
+    return EXIT.USAGE;
+  }
 }

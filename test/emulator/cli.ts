@@ -7,17 +7,45 @@
  * are attached to one instance, so `scan --snapshot` and `scan --instance` both have a target.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { type CommandSpec, formatHelp, parseCommand } from '../../engine/cli/args.js';
+import { ScanError } from '../../engine/errors.js';
 import { EMULATOR_CREDENTIALS, type FaultOptions, startEmulator } from './index.js';
 
-export const usage = `snapscan emulator --image FILE [--image FILE…] [--host 127.0.0.1] [--port 0] [--seed N]
-    [--latency-ms N] [--throttle-rate R] [--error-rate R] [--reset-rate R] [--corrupt-rate R]
-    [--truncate-rate R] [--pending-describes N] [--json]`;
+export const options = {
+  image: {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    description: 'raw disk image to serve (required; repeat for more)',
+  },
+  host: { type: 'string', arg: 'HOST', description: 'address to listen on', dflt: '127.0.0.1' },
+  port: { type: 'string', arg: 'N', description: 'port to listen on (0: any free port)', dflt: '0' },
+  seed: { type: 'string', arg: 'N', description: 'seed of the fault injection (reproducible runs)' },
+  'latency-ms': { type: 'string', arg: 'N', description: 'fixed latency added to every request' },
+  'throttle-rate': { type: 'string', arg: 'R', description: 'share of requests throttled (0..1)' },
+  'error-rate': { type: 'string', arg: 'R', description: 'share of requests answered with a 5xx (0..1)' },
+  'reset-rate': { type: 'string', arg: 'R', description: 'share of connections reset (0..1)' },
+  'corrupt-rate': { type: 'string', arg: 'R', description: 'share of blocks returned corrupted (0..1)' },
+  'truncate-rate': { type: 'string', arg: 'R', description: 'share of blocks returned truncated (0..1)' },
+  'pending-describes': {
+    type: 'string',
+    arg: 'N',
+    description: 'snapshots created from now on stay pending for this many describes',
+  },
+  json: { type: 'boolean', description: 'print endpoint, environment and ids as one JSON line' },
+} satisfies CommandSpec;
+
+export const usage = formatHelp(
+  'snapscan emulator --image FILE [--image FILE…] [options]',
+  'Serve raw images as EBS snapshots over the wire-level AWS emulator (EBS direct, EC2, STS) on\nloopback until killed (development only: absent from the published package).',
+  options,
+);
 
 function rate(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new RangeError(`--${name} must be a number in 0..1, got "${v}"`);
+  if (!(n >= 0 && n <= 1))
+    throw new ScanError('invalid-argument', `--${name} must be a number in 0..1, got "${v}"`);
   return n;
 }
 
@@ -25,60 +53,32 @@ function count(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0)
-    throw new RangeError(`--${name} must be a non-negative integer, got "${v}"`);
+    throw new ScanError('invalid-argument', `--${name} must be a non-negative integer, got "${v}"`);
   return n;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let faults: FaultOptions;
-  let port: number;
-  let seed: number | undefined;
-  let pendingDescribes: number | undefined;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        image: { type: 'string', multiple: true },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        seed: { type: 'string' },
-        'latency-ms': { type: 'string' },
-        'throttle-rate': { type: 'string' },
-        'error-rate': { type: 'string' },
-        'reset-rate': { type: 'string' },
-        'corrupt-rate': { type: 'string' },
-        'truncate-rate': { type: 'string' },
-        'pending-describes': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
-    if (!Array.isArray(values.image) || values.image.length === 0)
-      throw new RangeError('--image is required');
-    const latency = count('latency-ms', values['latency-ms'] as string | undefined);
-    faults = {
-      throttleRate: rate('throttle-rate', values['throttle-rate'] as string | undefined),
-      serverErrorRate: rate('error-rate', values['error-rate'] as string | undefined),
-      resetRate: rate('reset-rate', values['reset-rate'] as string | undefined),
-      corruptRate: rate('corrupt-rate', values['corrupt-rate'] as string | undefined),
-      truncateRate: rate('truncate-rate', values['truncate-rate'] as string | undefined),
-      ...(latency ? { latency: { kind: 'fixed' as const, ms: latency } } : {}),
-    };
-    port = count('port', values.port as string | undefined) ?? 0;
-    seed = count('seed', values.seed as string | undefined);
-    pendingDescribes = count('pending-describes', values['pending-describes'] as string | undefined);
-  } catch (err) {
-    process.stderr.write(`snapscan emulator: ${(err as Error).message}\n${usage}\n`);
-    return 2;
+  const { values } = parseCommand(argv, options);
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
   }
+  if (!values.image || values.image.length === 0)
+    throw new ScanError('invalid-argument', '--image is required');
+  const latency = count('latency-ms', values['latency-ms']);
+  const faults: FaultOptions = {
+    throttleRate: rate('throttle-rate', values['throttle-rate']),
+    serverErrorRate: rate('error-rate', values['error-rate']),
+    resetRate: rate('reset-rate', values['reset-rate']),
+    corruptRate: rate('corrupt-rate', values['corrupt-rate']),
+    truncateRate: rate('truncate-rate', values['truncate-rate']),
+    ...(latency ? { latency: { kind: 'fixed' as const, ms: latency } } : {}),
+  };
+  const port = count('port', values.port) ?? 0;
+  const seed = count('seed', values.seed);
+  const pendingDescribes = count('pending-describes', values['pending-describes']);
   const emu = await startEmulator({
-    host: (values.host as string | undefined) ?? '127.0.0.1',
+    host: values.host ?? '127.0.0.1',
     port,
     faults,
     ...(seed !== undefined ? { seed } : {}),
@@ -86,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const served: { image: string; device: string; volumeId: string; snapshotId: string; blocks: number }[] =
     [];
   const devices = 'abcdefghijklmnopqrstuvwxyz';
-  const images = values.image as string[];
+  const images = values.image;
   try {
     for (const [i, image] of images.entries()) {
       const abs = path.resolve(image);

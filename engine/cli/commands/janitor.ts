@@ -2,29 +2,38 @@
  * `snapscan janitor [--dry-run] [--region R] [--endpoint URL] [--json]`: deletes this account's
  * snapshots tagged snapscan:managed=true whose snapscan:expires-at has passed, and nothing else.
  */
-import { parseArgs } from 'node:util';
 import { runJanitor } from '../../../scheduler/janitor.js';
 import { createEc2Client } from '../../aws/clients.js';
+import { ScanError } from '../../errors.js';
+import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
 
-export const usage =
-  'snapscan janitor [--dry-run] [--region REGION] [--endpoint URL] [--json]   delete expired snapscan snapshots';
+export const options = {
+  'dry-run': { type: 'boolean', description: 'list what would be deleted, delete nothing' },
+  region: { type: 'string', arg: 'REGION', description: 'AWS region (default: the SDK configuration)' },
+  endpoint: { type: 'string', arg: 'URL', description: 'EC2 endpoint (default: the SDK configuration)' },
+  json: { type: 'boolean', description: 'print the report as JSON' },
+  now: {
+    type: 'string',
+    arg: 'ISO',
+    description: 'evaluate expiry at this time instead of now (tests, "what will go tomorrow")',
+  },
+} satisfies CommandSpec;
+
+export const usage = formatHelp(
+  'snapscan janitor [--dry-run] [--region REGION] [--endpoint URL] [--json]',
+  'Delete expired snapscan snapshots: those tagged snapscan:managed=true whose snapscan:expires-at\nhas passed, and nothing else.',
+  options,
+);
 
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (err) {
-    process.stderr.write(`snapscan janitor: ${(err as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const args = parseCommand(argv, options);
   if (args.values.help) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(usage);
     return 0;
   }
   const now = args.values.now ? new Date(args.values.now) : new Date();
   if (Number.isNaN(now.getTime())) {
-    process.stderr.write(`snapscan janitor: --now "${args.values.now}" is not a time\n`);
-    return 2;
+    throw new ScanError('invalid-argument', `--now "${args.values.now}" is not a time`);
   }
   const ec2 = createEc2Client({
     ...(args.values.region ? { region: args.values.region } : {}),
@@ -56,20 +65,4 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     ec2.destroy();
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      'dry-run': { type: 'boolean' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      json: { type: 'boolean' },
-      /** Evaluate expiry at this time instead of now (tests, "what will go tomorrow"). */
-      now: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
 }
