@@ -15,15 +15,31 @@ import Database from 'better-sqlite3';
 import { ScanError } from '../../errors.js';
 import { heartbeatPath, snapscanHome } from '../../home.js';
 import { defaultDbPath, VulnStore } from '../../vulndb/index.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
 
-export const usage = `usage: snapscan health [--db FILE] [--max-heartbeat-age SECONDS] [--json]
+export const options = {
+  db: {
+    type: 'string',
+    arg: 'FILE',
+    description: 'vulnerability database to open (default: $SNAPSCAN_DB or the cache)',
+  },
+  'max-heartbeat-age': {
+    type: 'string',
+    arg: 'SECONDS',
+    description: 'oldest heartbeat that is still healthy',
+    dflt: '21600',
+  },
+  json: { type: 'boolean', description: 'print {healthy, checks} as JSON' },
+} satisfies CommandSpec;
 
-Container health check: exit 0 when snapscan's home (${snapscanHome()}, $SNAPSCAN_HOME) is
+export const usage = formatHelp(
+  'snapscan health [--db FILE] [--max-heartbeat-age SECONDS] [--json]',
+  `Container health check: exit 0 when snapscan's home (${snapscanHome()}, $SNAPSCAN_HOME) is
 writable, the SQLite addon loads, the vulnerability database (when present) opens, and the heartbeat
 file (when present; the scheduler writes it after every pass) is younger than --max-heartbeat-age
-(default 21600 s: a pass over a large fleet can take hours).
-`;
+(default 21600 s: a pass over a large fleet can take hours).`,
+  options,
+);
 
 /** Six hours: a scheduler pass over a large fleet can take hours; a hang lasts forever. */
 export const DEFAULT_MAX_HEARTBEAT_AGE_S = 21_600;
@@ -91,12 +107,7 @@ export function checkHealth(
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    db: { type: 'string' },
-    'max-heartbeat-age': { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, options);
   if (values.help) {
     process.stdout.write(usage);
     return 0;

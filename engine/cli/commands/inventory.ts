@@ -7,27 +7,47 @@ import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import { inventoryToTable } from '../../inventory/table.js';
 import type { Inventory } from '../../inventory/types.js';
 import { type PackageKind, scanBlockSource } from '../../pipeline.js';
-import { listOf, oneOf, parseCommandArgs } from '../args.js';
+import { type CommandSpec, formatHelp, listOf, oneOf, parseCommand } from '../args.js';
 import { outcomeExitCode, outcomeLines } from '../exit-codes.js';
 import { openImage } from '../image.js';
 import { checkOutputPath, writeOutput } from '../output.js';
 import { makeProgress } from '../progress.js';
 
-export const usage = `usage: snapscan inventory --image FILE [options]
+export const options = {
+  image: { type: 'string', arg: 'FILE', description: 'raw disk image to read (required)' },
+  format: {
+    type: 'string',
+    arg: 'FORMAT',
+    description: 'json | cyclonedx | table (default: table on a terminal, json otherwise)',
+  },
+  output: { type: 'string', short: 'o', arg: 'FILE', description: 'write there instead of stdout' },
+  packages: {
+    type: 'string',
+    arg: 'KINDS',
+    description:
+      'os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)',
+  },
+  details: {
+    type: 'boolean',
+    description: 'also read per-package file lists and licenses (more blocks read)',
+  },
+  'allow-partial': {
+    type: 'boolean',
+    description: 'exit 0 when the scan is partial (default: exit 3; failed scans exit 4)',
+  },
+  stats: {
+    type: 'boolean',
+    description: 'print bytes read, distinct 512 KiB blocks and wall time on stderr',
+  },
+  quiet: { type: 'boolean', short: 'q', description: 'no progress display' },
+} satisfies CommandSpec;
 
-List the OS packages (and, later, language packages) installed on a raw disk image (a disk with an
-MBR/GPT partition table or a bare filesystem; .gz images are unpacked to the cache first).
-
-options:
-  --image FILE           raw disk image to read (required)
-  --format FORMAT        json | cyclonedx | table (default: table on a terminal, json otherwise)
-  --output FILE          write there instead of stdout
-  --packages KINDS       os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)
-  --details              also read per-package file lists and licenses (more blocks read)
-  --allow-partial        exit 0 when the scan is partial (default: exit 3; failed scans exit 4)
-  --stats                print bytes read, distinct 512 KiB blocks and wall time on stderr
-  --quiet                no progress display
-`;
+export const usage = formatHelp(
+  'snapscan inventory --image FILE [options]',
+  `List the OS and language packages installed on a raw disk image (a disk with an MBR/GPT partition
+table or a bare filesystem; .gz images are unpacked to the cache first).`,
+  options,
+);
 
 export const FORMATS = ['json', 'cyclonedx', 'table'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -53,17 +73,7 @@ export async function emit(text: string, output: string | undefined): Promise<vo
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    image: { type: 'string' },
-    format: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-    packages: { type: 'string' },
-    stats: { type: 'boolean' },
-    'allow-partial': { type: 'boolean' },
-    details: { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, options);
   if (values.help) {
     process.stdout.write(usage);
     return 0;
