@@ -90,8 +90,13 @@ export function formatOptions(spec: CommandSpec): string {
 }
 
 /** A command's whole `--help`: usage line, summary paragraph, then the generated options block. */
-export function formatHelp(usageLine: string, summary: string, spec: CommandSpec): string {
-  return `usage: ${usageLine}\n\n${summary.trim()}\n\noptions:\n${formatOptions(spec)}\n`;
+export function formatHelp(
+  usageLine: string,
+  summary: string,
+  spec: CommandSpec,
+  heading = 'options:',
+): string {
+  return `usage: ${usageLine}\n\n${summary.trim()}\n\n${heading}\n${formatOptions(spec)}\n`;
 }
 
 /** Lower layer of parseCommand (commands not yet converted call it directly). */

@@ -1,7 +1,8 @@
 /** `snapscan rematch`: re-match stored inventories against the current vulnerability data (see scheduler.ts). */
-import { run as runScheduler, usage as schedulerUsage } from './scheduler.js';
+import { rematchOptions, rematchUsage, run as runScheduler } from './scheduler.js';
 
-export const usage = schedulerUsage;
+export const usage = rematchUsage;
+export const options = rematchOptions;
 
 export function run(argv: string[]): Promise<number> {
   return runScheduler(argv, 'rematch');

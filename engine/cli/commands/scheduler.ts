@@ -10,197 +10,154 @@ import { runScheduler } from '../../../scheduler/run.js';
 import { parseSuppressions, type SuppressionRule } from '../../../scheduler/suppressions.js';
 import { ScanError } from '../../errors.js';
 import { defaultDbPath } from '../../vulndb/index.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
 
-interface Flag {
-  name: string;
-  env: string;
-  type: 'string' | 'boolean';
-  arg?: string;
-  help: string;
-  dflt?: string;
-  /** Not for operators: tests and benches. */
-  hidden?: boolean;
-}
-
-const FLAGS: Flag[] = [
-  {
-    name: 'once',
+/** Every flag of `scheduler`, each with the environment variable read when it is absent. */
+export const options = {
+  once: {
     env: 'SNAPSCAN_ONCE',
     type: 'boolean',
-    help: 'run one pass and exit (0 when the pass completed, even if some scans failed)',
+    description: 'run one pass and exit (0 when the pass completed, even if some scans failed)',
   },
-  {
-    name: 'mode',
+  mode: {
     env: 'SNAPSCAN_MODE',
     type: 'string',
     arg: 'MODE',
-    help: 'hybrid (SSM inventory when fresh, else snapshot) | agentless | ssm-only',
+    description: 'hybrid (SSM inventory when fresh, else snapshot) | agentless | ssm-only',
     dflt: 'hybrid',
   },
-  {
-    name: 'regions',
+  regions: {
     env: 'SNAPSCAN_REGIONS',
     type: 'string',
     arg: 'LIST',
-    help: 'comma-separated regions (default: the SDK region, AWS_REGION)',
+    description: 'comma-separated regions (default: the SDK region, AWS_REGION)',
   },
-  {
-    name: 'interval',
+  interval: {
     env: 'SNAPSCAN_INTERVAL',
     type: 'string',
     arg: 'DURATION',
-    help: 'scan each instance this often',
+    description: 'scan each instance this often',
     dflt: '24h',
   },
-  {
-    name: 'concurrency',
+  concurrency: {
     env: 'SNAPSCAN_CONCURRENCY',
     type: 'string',
     arg: 'N',
-    help: 'instances scanned at once',
+    description: 'instances scanned at once',
     dflt: '4',
   },
-  {
-    name: 'output',
+  output: {
     env: 'SNAPSCAN_OUTPUT',
     type: 'string',
     arg: 'DIR|s3://B/P',
-    help: 'export runs: findings, SBOMs, coverage, manifest.json last',
+    description: 'export runs: findings, SBOMs, coverage, manifest.json last',
     dflt: './snapscan-out',
   },
-  {
-    name: 'kms-key',
+  'kms-key': {
     env: 'SNAPSCAN_KMS_KEY',
     type: 'string',
     arg: 'ARN',
-    help: 'SSE-KMS key for S3 objects (default SSE-S3)',
+    description: 'SSE-KMS key for S3 objects (default SSE-S3)',
   },
-  {
-    name: 'db',
+  db: {
     env: 'SNAPSCAN_DB',
     type: 'string',
     arg: 'FILE',
-    help: 'vulnerability database',
+    description: 'vulnerability database',
     dflt: defaultDbPath(),
   },
-  {
-    name: 'db-update',
+  'db-update': {
     env: 'SNAPSCAN_DB_UPDATE',
     type: 'string',
     arg: 'WHEN',
-    help: 'never | startup | daily: refresh the vulnerability data (stored inventories are re-matched when it changes)',
+    description:
+      'never | startup | daily: refresh the vulnerability data (stored inventories are re-matched when it changes)',
     dflt: 'never',
   },
-  {
-    name: 'suppressions',
+  suppressions: {
     env: 'SNAPSCAN_SUPPRESSIONS',
     type: 'string',
     arg: 'FILE',
-    help: 'JSON list of suppression rules (matches become SUPPRESSED, still exported)',
+    description: 'JSON list of suppression rules (matches become SUPPRESSED, still exported)',
   },
-  {
-    name: 'events-bus',
+  'events-bus': {
     env: 'SNAPSCAN_EVENTS_BUS',
     type: 'string',
     arg: 'NAME',
-    help: 'EventBridge bus for new/closed/suppressed findings and scan failures',
+    description: 'EventBridge bus for new/closed/suppressed findings and scan failures',
   },
-  {
-    name: 'state',
+  state: {
     env: 'SNAPSCAN_STATE',
     type: 'string',
     arg: 'DIR|s3://B/P',
-    help: 'scheduler state (default: OUTPUT/state)',
+    description: 'scheduler state (default: OUTPUT/state)',
   },
-  {
-    name: 'reuse-snapshots',
+  'reuse-snapshots': {
     env: 'SNAPSCAN_REUSE_SNAPSHOTS',
     type: 'string',
     arg: 'off|AGE',
-    help: "scan a completed snapshot younger than AGE (a backup's) instead of creating one",
+    description: "scan a completed snapshot younger than AGE (a backup's) instead of creating one",
     dflt: '24h',
   },
-  {
-    name: 'max-inventory-age',
+  'max-inventory-age': {
     env: 'SNAPSCAN_MAX_INVENTORY_AGE',
     type: 'string',
     arg: 'DURATION',
-    help: 'SSM inventory older than this falls back to a snapshot scan',
+    description: 'SSM inventory older than this falls back to a snapshot scan',
     dflt: '24h',
   },
-  {
-    name: 'closed-retention',
+  'closed-retention': {
     env: 'SNAPSCAN_CLOSED_RETENTION',
     type: 'string',
     arg: 'DURATION',
-    help: 'keep CLOSED findings (and terminated instances) this long',
+    description: 'keep CLOSED findings (and terminated instances) this long',
     dflt: '30d',
   },
-  {
-    name: 'pass-every',
+  'pass-every': {
     env: 'SNAPSCAN_PASS_EVERY',
     type: 'string',
     arg: 'DURATION',
-    help: 'pause between passes without --once',
+    description: 'pause between passes without --once',
     dflt: '5m',
   },
-  {
-    name: 'snapshot-ttl',
+  'snapshot-ttl': {
     env: 'SNAPSCAN_SNAPSHOT_TTL',
     type: 'string',
     arg: 'DURATION',
-    help: "snapscan:expires-at of created snapshots (the janitor's deadline)",
+    description: "snapscan:expires-at of created snapshots (the janitor's deadline)",
     dflt: '6h',
   },
-  {
-    name: 'snapshot-poll',
+  'snapshot-poll': {
     env: 'SNAPSCAN_SNAPSHOT_POLL',
     type: 'string',
     arg: 'DURATION',
-    help: 'DescribeSnapshots poll interval while a snapshot completes',
+    description: 'DescribeSnapshots poll interval while a snapshot completes',
     dflt: '15s',
   },
-  {
-    name: 'jitter',
+  jitter: {
     env: 'SNAPSCAN_JITTER',
     type: 'string',
     arg: 'DURATION',
-    help: 'random delay before each scan, at most',
+    description: 'random delay before each scan, at most',
     dflt: '200ms',
   },
-  {
-    name: 'now',
+  now: {
     env: 'SNAPSCAN_NOW',
     type: 'string',
     arg: 'ISO',
-    help: 'start the clock at this time (tests)',
+    description: 'start the clock at this time (tests)',
     hidden: true,
   },
-];
+} satisfies CommandSpec;
 
-function usageOf(command: 'scheduler' | 'rematch'): string {
-  const head =
-    command === 'scheduler'
-      ? `usage: snapscan scheduler [--once] [options]
-
-Keeps every EC2 instance of the regions scanned on a cadence: discover → decide (exclusion tags,
+const SCHEDULER_SUMMARY = `Keeps every EC2 instance of the regions scanned on a cadence: discover → decide (exclusion tags,
 stopped, terminated, due) → hybrid (SSM inventory or snapshot) → scan → findings over time → export
-→ state. SIGTERM: stops taking work, deletes in-flight snapshots, saves state, exits 0.
-`
-      : `usage: snapscan rematch [options]
+→ state. SIGTERM: stops taking work, deletes in-flight snapshots, saves state, exits 0.`;
 
-Re-matches every stored inventory against the current vulnerability data (no snapshot, no SSM
-call) and exports a run: new advisories open findings, fixed ones close them.
-`;
-  const lines = FLAGS.filter((f) => !f.hidden && (command === 'scheduler' || REMATCH_FLAGS.has(f.name))).map(
-    (f) => {
-      const left = `  --${f.name}${f.arg ? ` ${f.arg}` : ''}`;
-      return `${left.padEnd(34)} ${f.help}${f.dflt ? ` (default ${f.dflt})` : ''}\n${''.padEnd(35)}env ${f.env}`;
-    },
-  );
-  return `${head}\noptions (flag, or the environment variable below it):\n${lines.join('\n')}\n`;
-}
+const REMATCH_SUMMARY = `Re-matches every stored inventory against the current vulnerability data (no snapshot, no SSM
+call) and exports a run: new advisories open findings, fixed ones close them.`;
+
+const OPTIONS_HEADING = 'options (flag, or the environment variable below it):';
 
 const REMATCH_FLAGS = new Set([
   'output',
@@ -214,30 +171,34 @@ const REMATCH_FLAGS = new Set([
   'now',
 ]);
 
-export const usage = usageOf('scheduler');
+/** The flags `rematch` takes: the scheduler's that concern stored inventories and the export. */
+export const rematchOptions: CommandSpec = Object.fromEntries(
+  Object.entries(options).filter(([name]) => REMATCH_FLAGS.has(name)),
+);
 
+export const usage = formatHelp(
+  'snapscan scheduler [--once] [options]',
+  SCHEDULER_SUMMARY,
+  options,
+  OPTIONS_HEADING,
+);
+export const rematchUsage = formatHelp(
+  'snapscan rematch [options]',
+  REMATCH_SUMMARY,
+  rematchOptions,
+  OPTIONS_HEADING,
+);
+
+/** Flag, else its variable (parseCommand), else its default; unset variables of flags the command does not take are read too. */
 function values(
   argv: string[],
   command: 'scheduler' | 'rematch',
 ): Record<string, string | boolean | undefined> {
-  const spec = Object.fromEntries(
-    FLAGS.filter((f) => command === 'scheduler' || REMATCH_FLAGS.has(f.name)).map((f) => [
-      f.name,
-      { type: f.type },
-    ]),
-  );
-  const { values: v } = parseCommandArgs(argv, { ...spec, help: { type: 'boolean', short: 'h' } } as never);
-  const out: Record<string, string | boolean | undefined> = {
-    help: (v as Record<string, unknown>).help as boolean | undefined,
-  };
-  for (const f of FLAGS) {
-    const given = (v as Record<string, string | boolean | undefined>)[f.name];
-    const env = process.env[f.env];
-    if (given !== undefined) out[f.name] = given;
-    else if (env !== undefined && env !== '')
-      out[f.name] = f.type === 'boolean' ? /^(1|true|yes)$/i.test(env) : env;
-    else out[f.name] = f.dflt;
-  }
+  const spec: CommandSpec = command === 'scheduler' ? options : rematchOptions;
+  const fromEnv = parseCommand([], options).values as Record<string, string | boolean | undefined>;
+  const given = parseCommand(argv, spec).values as Record<string, string | boolean | undefined>;
+  const out: Record<string, string | boolean | undefined> = { ...fromEnv, ...given };
+  for (const [name, d] of Object.entries(options as CommandSpec)) out[name] ??= d.dflt;
   return out;
 }
 
@@ -249,7 +210,7 @@ function str(v: Record<string, string | boolean | undefined>, k: string): string
 export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'scheduler'): Promise<number> {
   const v = values(argv, command);
   if (v.help) {
-    process.stdout.write(usageOf(command));
+    process.stdout.write(command === 'scheduler' ? usage : rematchUsage);
     return 0;
   }
   const mode = str(v, 'mode') ?? 'hybrid';
