@@ -11,66 +11,104 @@ import { atOrAbove, renderJson, renderTable } from '../../scan/render.js';
 import { scanTargets } from '../../scan/scan-targets.js';
 import { TOOL } from '../../version.js';
 import { defaultDbPath } from '../../vulndb/index.js';
-import { listOf, oneOf, parseCommandArgs, positiveInt } from '../args.js';
+import { type CommandSpec, formatHelp, listOf, oneOf, parseCommand, positiveInt } from '../args.js';
 import { EXIT, outcomeExitCode, outcomeLines, RESERVED_EXIT_CODES } from '../exit-codes.js';
 import { rawImagePath } from '../image.js';
 import { checkOutputPath, writeOutput } from '../output.js';
 import { makeProgress } from '../progress.js';
 
-export const usage = `usage: snapscan scan (--image FILE | --snapshot SNAP_ID | --instance INSTANCE_ID)... [options]
+export const options = {
+  image: {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    description: 'raw disk image (.gz is unpacked to the cache); repeatable',
+  },
+  snapshot: { type: 'string', multiple: true, arg: 'ID', description: 'completed EBS snapshot; repeatable' },
+  instance: {
+    type: 'string',
+    multiple: true,
+    arg: 'ID',
+    description: 'EC2 instance (all of its EBS volumes); repeatable',
+  },
+  format: {
+    type: 'string',
+    arg: 'FORMAT',
+    description: 'table | json | inventory | cyclonedx (default: table on a terminal, json otherwise)',
+  },
+  output: {
+    type: 'string',
+    short: 'o',
+    arg: 'FILE',
+    description: 'write the output there instead of stdout',
+  },
+  'out-dir': {
+    type: 'string',
+    arg: 'DIR|s3://B/P',
+    description:
+      'also write the export run there (S3: through the S3 sink, SSE): findings NDJSON + CSV, CycloneDX and SPDX SBOMs, manifest.json last',
+  },
+  db: { type: 'string', arg: 'FILE', description: `vulnerability database (default ${defaultDbPath()})` },
+  severity: {
+    type: 'string',
+    arg: 'LEVEL',
+    description:
+      'show only findings at or above: untriaged (default: all), informational, low, medium, high, critical',
+  },
+  'exit-code': {
+    type: 'string',
+    arg: 'N',
+    description: 'exit with N when a finding at or above --severity remains (CI gating; not 0-4)',
+  },
+  'allow-partial': {
+    type: 'boolean',
+    description: 'exit 0 when a scan is partial (default: exit 3; failed scans exit 4)',
+  },
+  packages: {
+    type: 'string',
+    arg: 'KINDS',
+    description:
+      'os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)',
+  },
+  concurrency: { type: 'string', arg: 'N', description: 'targets scanned at once', dflt: '4' },
+  'ebs-concurrency': {
+    type: 'string',
+    arg: 'N',
+    description: 'EBS requests in flight per snapshot',
+    dflt: '64',
+  },
+  region: { type: 'string', arg: 'REGION', description: 'AWS region (default: the standard chain)' },
+  endpoint: {
+    type: 'string',
+    arg: 'URL',
+    description: 'AWS endpoint for EC2, EBS and STS (e.g. the emulator)',
+  },
+  'max-db-age-days': {
+    type: 'string',
+    arg: 'N',
+    description: 'warn when the vulnerability data is older',
+    dflt: '7',
+  },
+  details: {
+    type: 'boolean',
+    description: 'also read per-package file lists and licenses (more blocks read)',
+  },
+  stats: { type: 'boolean', description: 'print read and EBS API figures on stderr' },
+  quiet: { type: 'boolean', short: 'q', description: 'no progress display' },
+} satisfies CommandSpec;
 
-Scan disk images, completed EBS snapshots, or EC2 instances (their volumes are snapshotted — tagged
-snapscan:managed — read through the EBS direct APIs, and the snapshots deleted afterwards).
-
-options:
-  --image FILE           raw disk image (.gz is unpacked to the cache); repeatable
-  --snapshot ID          completed EBS snapshot; repeatable
-  --instance ID          EC2 instance (all of its EBS volumes); repeatable
-  --format FORMAT        table | json | inventory | cyclonedx (default: table on a terminal, json otherwise)
-  --output FILE          write the output there instead of stdout
-  --out-dir DIR|s3://B/P also write the export run there (S3: through the S3 sink, SSE): findings NDJSON + CSV,
-                         CycloneDX and SPDX SBOMs, manifest.json last
-  --db FILE              vulnerability database (default ${defaultDbPath()})
-  --severity LEVEL       show only findings at or above: untriaged (default: all), informational, low, medium, high, critical
-  --exit-code N          exit with N when a finding at or above --severity remains (CI gating; not 0-4)
-  --allow-partial        exit 0 when a scan is partial (default: exit 3; failed scans exit 4)
-  --packages KINDS       os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)
-  --concurrency N        targets scanned at once (default 4)
-  --ebs-concurrency N    EBS requests in flight per snapshot (default 64)
-  --region REGION        AWS region (default: the standard chain)
-  --endpoint URL         AWS endpoint for EC2, EBS and STS (e.g. the emulator)
-  --max-db-age-days N    warn when the vulnerability data is older (default 7)
-  --details              also read per-package file lists and licenses (more blocks read)
-  --stats                print read and EBS API figures on stderr
-  --quiet                no progress display
-`;
+export const usage = formatHelp(
+  'snapscan scan (--image FILE | --snapshot SNAP_ID | --instance INSTANCE_ID)... [options]',
+  `Scan disk images, completed EBS snapshots, or EC2 instances (their volumes are snapshotted — tagged
+snapscan:managed — read through the EBS direct APIs, and the snapshots deleted afterwards).`,
+  options,
+);
 
 // UNTRIAGED (no score and no vendor rating) ranks lowest: the default shows every finding.
 const LEVELS = ['untriaged', 'informational', 'low', 'medium', 'high', 'critical'] as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    image: { type: 'string', multiple: true },
-    snapshot: { type: 'string', multiple: true },
-    instance: { type: 'string', multiple: true },
-    format: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-    'out-dir': { type: 'string' },
-    db: { type: 'string' },
-    severity: { type: 'string' },
-    'exit-code': { type: 'string' },
-    'allow-partial': { type: 'boolean' },
-    packages: { type: 'string' },
-    concurrency: { type: 'string' },
-    'ebs-concurrency': { type: 'string' },
-    region: { type: 'string' },
-    endpoint: { type: 'string' },
-    'max-db-age-days': { type: 'string' },
-    stats: { type: 'boolean' },
-    details: { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, options);
   if (values.help) {
     process.stdout.write(usage);
     return 0;
