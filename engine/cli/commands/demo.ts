@@ -17,7 +17,7 @@ import { scanBlockSource } from '../../pipeline.js';
 import { findingResource, LOCAL_ACCOUNT } from '../../scan/findings.js';
 import { TOOL } from '../../version.js';
 import { defaultDbPath, importPath, VulnStore, withWritableStore } from '../../vulndb/index.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
 import { EXIT, outcomeExitCode, outcomeLines } from '../exit-codes.js';
 import { openImage } from '../image.js';
 import { writeOutput } from '../output.js';
@@ -31,16 +31,28 @@ export const DEMO_IMAGES = [
 /** Next to a checkout the shared sample feeds live in ../shared/vulndata (used when offline). */
 const SHARED_VULNDATA = resolve(REPO, '../shared/vulndata');
 
-export const usage = `usage: snapscan demo [--db FILE] [--vulndata DIR] [--out DIR] [--format table|json]
+export const options = {
+  db: {
+    type: 'string',
+    arg: 'FILE',
+    description: `vulnerability database (default ${defaultDbPath()}, or $SNAPSCAN_DB)`,
+  },
+  vulndata: { type: 'string', arg: 'DIR', description: 'fill an empty database from these feed files' },
+  out: { type: 'string', arg: 'DIR', description: 'where findings and SBOMs go', dflt: './snapscan-out' },
+  format: { type: 'string', arg: 'table|json', description: 'summary on the terminal' },
+} satisfies CommandSpec;
 
-Scans the sample disk image(s) shipped in test/fixtures/demo with the embedded defaults:
+export const usage = formatHelp(
+  'snapscan demo [--db FILE] [--vulndata DIR] [--out DIR] [--format table|json]',
+  `Scans the sample disk image(s) shipped in test/fixtures/demo with the embedded defaults:
   1. the vulnerability database (${defaultDbPath()}, or --db / $SNAPSCAN_DB) is filled if empty:
      from --vulndata DIR when given, else from the public feeds (snapscan db update), else — offline,
      next to a checkout — from ../shared/vulndata;
   2. findings and SBOMs go to --out (default ./snapscan-out), a summary table to the terminal.
 Without any vulnerability data it still writes each disk's inventory and SBOMs to --out, says in
-one line how to get the data, and exits 1.
-`;
+one line how to get the data, and exits 1.`,
+  options,
+);
 
 function storeIsUsable(path: string): boolean {
   if (!existsSync(path)) return false;
@@ -139,13 +151,7 @@ async function inventoriesOnly(images: readonly string[], out: string): Promise<
 }
 
 export async function run(argv: string[], deps: DemoDeps = DEFAULT_DEPS): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    db: { type: 'string' },
-    vulndata: { type: 'string' },
-    out: { type: 'string' },
-    format: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, options);
   if (values.help) {
     process.stdout.write(usage);
     return 0;
