@@ -13,6 +13,8 @@ export interface CommandModule {
   run(argv: string[]): Promise<number>;
   usage?: string;
   options?: CommandSpec;
+  /** A command with subcommands (db): each one's spec. */
+  subcommands?: Record<string, CommandSpec>;
 }
 
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {

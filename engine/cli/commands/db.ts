@@ -21,21 +21,78 @@ import {
   updateFeeds,
   withMirror,
 } from '../../vulndb/update.js';
-import { parseCommandArgs, positiveInt } from '../args.js';
+import { type CommandSpec, formatOptions, parseCommand, positiveInt } from '../args.js';
 import { makeProgress } from '../progress.js';
+
+const DB_OPTION = {
+  type: 'string',
+  arg: 'FILE',
+  description: 'the database (default: $SNAPSCAN_DB, else ~/.cache/snapscan/vulndb.sqlite)',
+} as const;
+const FRESH_OPTION = {
+  type: 'boolean',
+  description: 'start from an empty database instead of a copy of the current one',
+} as const;
+
+/** Each subcommand's options: its parser and its part of `--help`. */
+export const subcommands = {
+  import: { db: DB_OPTION, fresh: FRESH_OPTION },
+  update: {
+    db: DB_OPTION,
+    feeds: {
+      type: 'string',
+      arg: 'LIST',
+      description:
+        'comma list of feed names or groups: osv, osv:<Ecosystem>, debian, alas, alas:<1|2|2022|2023>, epss, kev',
+    },
+    mirror: {
+      type: 'string',
+      arg: 'URL',
+      description: "serve every feed from this base URL instead (keeps each feed's path)",
+    },
+    config: {
+      type: 'string',
+      arg: 'FILE',
+      description: 'JSON file {"feeds": {"<name>": "<url>"}} overriding single feed URLs',
+    },
+    'keep-going': {
+      type: 'boolean',
+      description: 'a failing feed keeps its old records and the other feeds are still swapped in',
+    },
+    fresh: FRESH_OPTION,
+    quiet: { type: 'boolean', short: 'q', description: 'no progress display' },
+  },
+  info: {
+    db: DB_OPTION,
+    json: { type: 'boolean', description: 'print the information as JSON' },
+    'max-age-days': {
+      type: 'string',
+      arg: 'N',
+      description: 'warn when the data is older',
+      dflt: '7',
+    },
+  },
+} satisfies Record<string, CommandSpec>;
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
 
 export const usage = `usage:
   snapscan db import PATH... [--db FILE] [--fresh]
       Import local feed files or folders (kind detected per file: OSV JSON/YAML/all.zip, Debian
       tracker JSON, ALAS updateinfo.xml(.gz) or JSON, EPSS CSV(.gz), CISA KEV JSON, NVD JSON).
+${indent(formatOptions(subcommands.import))}
   snapscan db update [--db FILE] [--feeds LIST] [--mirror URL] [--config FILE] [--keep-going] [--fresh] [--quiet]
       Download the public feeds (default: ${DEFAULT_FEED_SELECTORS.join(',')}); conditional requests
       (ETag / If-Modified-Since); the database file is replaced atomically at the end.
-      --feeds     comma list of feed names or groups: osv, osv:<Ecosystem>, debian, alas, alas:<1|2|2022|2023>, epss, kev
-      --mirror    serve every feed from this base URL instead (keeps each feed's path)
-      --config    JSON file {"feeds": {"<name>": "<url>"}} overriding single feed URLs
+${indent(formatOptions(subcommands.update))}
   snapscan db info [--db FILE] [--json] [--max-age-days N]
       Sources, record counts, age.
+${indent(formatOptions(subcommands.info))}
 Database: --db, else $SNAPSCAN_DB, else ~/.cache/snapscan/vulndb.sqlite`;
 
 function mib(n: number): string {
@@ -43,11 +100,7 @@ function mib(n: number): string {
 }
 
 async function runImport(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { db: { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    true,
-  );
+  const { values, positionals } = parseCommand(argv, subcommands.import, { positionals: true });
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -85,16 +138,7 @@ function loadConfig(path: string): Record<string, string> {
 }
 
 async function runUpdate(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    db: { type: 'string' },
-    feeds: { type: 'string' },
-    mirror: { type: 'string' },
-    config: { type: 'string' },
-    'keep-going': { type: 'boolean' },
-    fresh: { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, subcommands.update);
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -153,12 +197,7 @@ function age(iso: string | undefined, now: Date): string {
 }
 
 async function runInfo(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    db: { type: 'string' },
-    json: { type: 'boolean' },
-    'max-age-days': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseCommand(argv, subcommands.info);
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
