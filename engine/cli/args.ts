@@ -99,8 +99,8 @@ export function formatHelp(
   return `usage: ${usageLine}\n\n${summary.trim()}\n\n${heading}\n${formatOptions(spec)}\n`;
 }
 
-/** Lower layer of parseCommand (commands not yet converted call it directly). */
-export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: O, allowPositionals = false) {
+/** The strict parseArgs call under parseCommand: a parse problem becomes ScanError invalid-argument. */
+function parseCommandArgs<O extends OptionSpec>(argv: string[], options: O, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
