@@ -11,6 +11,7 @@
  *
  * usage: npx tsx bench/lang-inventory.ts [--only ext4|xfs] [--local-only] [--cache-mib N]
  */
+import { ebsCacheBytes } from '../engine/limits.js';
 import { scanBlockSource } from '../engine/pipeline.js';
 import { openSnapshotSource } from '../readers/block/ebs/index.js';
 import { RawFileSource } from '../readers/block/raw-file/index.js';
@@ -80,7 +81,8 @@ async function main() {
       endpoint: emu.endpoint,
       region: 'us-east-1',
       credentials: EMULATOR_CREDENTIALS,
-      ...(cacheBytes ? { cacheBytes } : {}),
+      // The scan worker's default for an OS + language scan, unless --cache-mib overrides it.
+      cacheBytes: cacheBytes ?? ebsCacheBytes(['os', 'lang']),
     });
     const inv = await scanBlockSource(src, { resource: { type: 'snapshot', id: snap } });
     const wall = performance.now() - t0;

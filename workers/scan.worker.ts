@@ -7,6 +7,7 @@
 import type { SerializedError } from '../engine/errors.js';
 import { serializeError } from '../engine/errors.js';
 import type { Inventory, ResourceRef } from '../engine/inventory/types.js';
+import { ebsCacheBytes } from '../engine/limits.js';
 import { type PackageKind, scanBlockSource } from '../engine/pipeline.js';
 import type { AwsClientOptions } from '../readers/block/ebs/client.js';
 import { openSnapshotSource } from '../readers/block/ebs/index.js';
@@ -59,7 +60,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
       snapshotId: t.snapshotId,
       ...t.aws,
       ...(t.concurrency ? { concurrency: t.concurrency } : {}),
-      ...(t.cacheBytes ? { cacheBytes: t.cacheBytes } : {}),
+      cacheBytes: t.cacheBytes ?? ebsCacheBytes(task.packages),
     });
     try {
       const inventory = await scanBlockSource(source, {

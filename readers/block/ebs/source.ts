@@ -23,7 +23,7 @@ import {
   ScanError,
   TruncatedError,
 } from '../../../engine/errors.js';
-import { DEFAULT_LIMITS, MiB } from '../../../engine/limits.js';
+import { DEFAULT_LIMITS, EBS_CACHE_BYTES } from '../../../engine/limits.js';
 import { LruCache, type LruCacheStats } from '../lru-cache.js';
 import type { BlockSource, ReadRange } from '../types.js';
 import { BlockMap, MAX_EMPTY_PAGES } from './block-map.js';
@@ -39,9 +39,9 @@ export interface EbsSourceOptions extends AwsClientOptions {
   /** GetSnapshotBlock requests in flight at once. Default 64. */
   concurrency?: number;
   /**
-   * LRU cache budget in bytes. Default 64 MiB (bench/memory.ts, an instance scan of a 409-package
-   * disk with its language walk: 1,889 GetSnapshotBlock calls against 1,878 with 256 MiB, and about
-   * 160 MiB less peak RSS); 0 disables caching and readahead.
+   * LRU cache budget in bytes. Default EBS_CACHE_BYTES (64 MiB, an OS inventory); scans with the
+   * language walk pass EBS_WALK_CACHE_BYTES (engine/limits.ts ebsCacheBytes gives the figures).
+   * 0 disables caching and readahead.
    */
   cacheBytes?: number;
   /** Aborts every read and request of this source. */
@@ -167,7 +167,7 @@ export class EbsSnapshotSource implements BlockSource {
   private constructor(options: EbsSourceOptions) {
     const o = {
       concurrency: options.concurrency ?? 64,
-      cacheBytes: options.cacheBytes ?? 64 * MiB,
+      cacheBytes: options.cacheBytes ?? EBS_CACHE_BYTES,
       maxAttempts: options.maxAttempts ?? 8,
       checksumAttempts: options.checksumAttempts ?? 3,
       baseDelayMs: options.baseDelayMs ?? 100,
