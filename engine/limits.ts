@@ -12,8 +12,12 @@
  *   local image scan            300 MiB  measured 136 (Debian minbase) · 155 (sparse 511 MiB rpmdb.sqlite)
  *                                        · 284 (16 MiB dpkg status at MAX_DPKG_STATUS_BYTES, 15,359 pkgs)
  *   snapshot / instance scan    300 MiB  measured 138 (snapshot) · 185-199 (instance, OS packages);
- *                                        340 for an instance scan with a full language walk of a
- *                                        409-package disk (over the ceiling: open, see README)
+ *                                        548 for an instance scan with a full language walk of a
+ *                                        409-package disk, which gets the 256 MiB walk cache
+ *                                        (895 GetSnapshotBlock); 340 with the 64 MiB cache but about
+ *                                        twice the calls — over the ceiling, chosen for cost and
+ *                                        speed (ebsCacheBytes below); a scheduler task holds up to
+ *                                        --concurrency × volumes such caches
  *
  * What keeps one input from pushing a scan past them:
  *   - rpm databases above RPMDB_SPILL_ABOVE_BYTES are copied to a private temp file (removed in
