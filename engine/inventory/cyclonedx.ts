@@ -1,7 +1,8 @@
 /**
  * Inventory → CycloneDX 1.5 JSON through the CycloneDX library (models + normalizer + serializer),
  * so the output follows the spec the library validates against. Deterministic: sorted components,
- * bom-refs derived from purls, serial number derived from the resource id and scan time.
+ * bom-refs derived from purls, serial number derived from the resource id and scan time. A language
+ * package an OS package installed carries `snapscan:ownedBy` (the OS package's purl).
  */
 import { createHash } from 'node:crypto';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
@@ -50,6 +51,9 @@ export function inventoryToCycloneDx(inv: Inventory): string {
     if (p.sourceName) c.properties.add(new Models.Property('snapscan:package:source-name', p.sourceName));
     if (p.sourceVersion)
       c.properties.add(new Models.Property('snapscan:package:source-version', p.sourceVersion));
+    // The OS package that installed this language package (its purl, also its bom-ref unless the
+    // purl occurs twice): a property, as engine/export/cyclonedx explains.
+    if (p.ownedBy) c.properties.add(new Models.Property('snapscan:ownedBy', p.ownedBy));
     for (const loc of p.locations) {
       c.properties.add(new Models.Property('snapscan:location', `${loc.filesystem ?? ''}:${loc.path}`));
     }

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFindings } from '../../engine/findings/build.js';
+import { inventoryToCycloneDx } from '../../engine/inventory/cyclonedx.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { matchDetailed } from '../../engine/match/matcher.js';
 import { type AdvisoryEntry, MemoryLookup } from '../../engine/match/memory-lookup.js';
@@ -17,6 +18,7 @@ import type { Package } from '../../engine/model/package.js';
 import { scanBlockSource } from '../../engine/pipeline.js';
 import { parseOsvRecord, parseOsvText } from '../../engine/vulndb/ingest/osv.js';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
+import { cdxValidator } from '../helpers/cdx-schema.js';
 import { langImages, langOracles } from '../helpers/lang-images.js';
 import { HAVE_SHARED, SHARED_VULNDATA } from '../helpers/paths.js';
 
@@ -120,6 +122,21 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
       if ((got ?? '') !== want) mismatches.push(`${asked}: ${got} != dpkg -S ${want}`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it("ext4: the CycloneDX SBOM names each owned package's deb (snapscan:ownedBy → its bom-ref), schema-valid", async () => {
+    const i = await inv('ext4');
+    const doc = JSON.parse(inventoryToCycloneDx(i));
+    const validate = cdxValidator();
+    expect(validate(doc)).toBe(true);
+    type C = { name: string; 'bom-ref': string; properties?: Array<{ name: string; value: string }> };
+    const refs = new Set((doc.components as C[]).map((c) => c['bom-ref']));
+    const owned = (doc.components as C[]).flatMap((c) =>
+      (c.properties ?? []).filter((p) => p.name === 'snapscan:ownedBy').map((p) => p.value),
+    );
+    expect(owned.length).toBe(i.packages.filter((p) => p.ownedBy).length);
+    expect(owned.length).toBeGreaterThan(1000);
+    expect(owned.filter((o) => !refs.has(o))).toEqual([]);
   });
 
   it.skipIf(!HAVE_SHARED)(

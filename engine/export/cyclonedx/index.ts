@@ -7,6 +7,11 @@
  * - components: one `library` (OS package: `operating-system`… no: CycloneDX has no "OS package" type,
  *   so distro packages are libraries as syft and trivy write them) per package, bom-ref = purl (a
  *   `#<n>` suffix keeps duplicates found at several paths distinct), purl from the package.
+ * - a language package an OS package installed (Package.ownedBy) carries `snapscan:ownedBy` = the
+ *   OS package's purl (its component's bom-ref unless that purl occurs twice). A property, not a
+ *   `dependencies` entry: CycloneDX 1.5 dependencies mean "depends on", and nesting the component
+ *   under its owner (`components[].components`, an assembly) would move it out of the flat list
+ *   consumers read; the property says "installed by" and leaves the component list as it is.
  * - vulnerabilities: one per vulnerability id; `affects` lists the components; ratings carry every
  *   CVSS vector (method CVSSv2/CVSSv3/CVSSv31/CVSSv4) plus, when the score came from the vendor's word,
  *   an `other` rating with the justification; properties carry the Inspector-style fields
@@ -110,6 +115,7 @@ export function cyclonedxJson(r: ResourceResult, ctx: SbomContext): string {
       c.properties.add(new Models.Property('snapscan:location', loc.path));
     c.properties.add(new Models.Property('snapscan:foundBy', p.foundBy));
     if (p.sourceName) c.properties.add(new Models.Property('snapscan:sourcePackage', p.sourceName));
+    if (p.ownedBy) c.properties.add(new Models.Property('snapscan:ownedBy', p.ownedBy));
     bom.components.add(c);
     refs.set(packageKey(p.purl, p.locations[0]?.path), c);
     if (!byPurl.has(p.purl)) byPurl.set(p.purl, c);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cyclonedxJson } from '../../../engine/export/cyclonedx/index.js';
@@ -19,6 +18,7 @@ import type { Match } from '../../../engine/model/match.js';
 import type { Package } from '../../../engine/model/package.js';
 import { s3For } from '../../emulator/clients.js';
 import { type Emulator, startEmulator } from '../../emulator/index.js';
+import { cdxValidator } from '../../helpers/cdx-schema.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { newAjv } from '../findings/ajv.js';
 
@@ -144,32 +144,7 @@ function resourceResult(account = '123456789012', id = 'i-0123456789abcdef0'): R
   };
 }
 
-const require = createRequire(import.meta.url);
-const cdxSchemaDir = resolve(
-  dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')),
-  'res/schema',
-);
 const loadJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
-
-function cdxValidator() {
-  // The official CycloneDX 1.5 schema as shipped by @cyclonedx/cyclonedx-library, with the two schemas
-  // it references, checked the way the library's own validator does (draft-07, formats on).
-  const ajv = newAjv({
-    strict: false,
-    allErrors: true,
-    schemas: {
-      'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': loadJson(
-        join(cdxSchemaDir, 'spdx.SNAPSHOT.schema.json'),
-      ),
-      'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json': loadJson(
-        join(cdxSchemaDir, 'jsf-0.82.SNAPSHOT.schema.json'),
-      ),
-    },
-  });
-  ajv.addFormat('idn-email', true);
-  ajv.addFormat('iri-reference', true);
-  return ajv.compile(loadJson(join(cdxSchemaDir, 'bom-1.5.SNAPSHOT.schema.json')));
-}
 
 const findingSchema = newAjv().compile(loadJson(resolve(REPO_ROOT, 'schemas/finding.schema.json')));
 const manifestSchema = newAjv().compile(loadJson(resolve(REPO_ROOT, 'schemas/manifest.schema.json')));
@@ -396,6 +371,26 @@ describe('engine/export/cyclonedx', () => {
     const unimportant = doc.vulnerabilities.find((v: { id: string }) => v.id === 'CVE-2022-3715');
     expect(unimportant.ratings[0]).toMatchObject({ method: 'other', score: 1, severity: 'low' });
     expect(unimportant.affects[0].versions[0].status).toBe('unknown');
+  });
+
+  it('a language package an OS package installed names its owner (snapscan:ownedBy), schema-valid', () => {
+    const r = resourceResult();
+    const owner = pkgs[0]!;
+    // Debian's node-lodash beside the app's own copy: the same purl, two components.
+    r.packages = [
+      ...pkgs,
+      { ...pkgs[2]!, locations: [{ path: '/usr/share/nodejs/lodash/package.json' }], ownedBy: owner.purl },
+    ];
+    const doc = JSON.parse(cyclonedxJson(r, { runId: 'r', createdAt: NOW, tool: TOOL }));
+    expect(validate(doc)).toBe(true);
+    type C = { 'bom-ref': string; properties?: Array<{ name: string; value: string }> };
+    const owned = (doc.components as C[]).filter((c) =>
+      c.properties?.some((p) => p.name === 'snapscan:ownedBy'),
+    );
+    expect(owned).toHaveLength(1);
+    expect(owned[0]!.properties).toContainEqual({ name: 'snapscan:ownedBy', value: owner.purl });
+    // The value is the owner component's bom-ref: a consumer can follow it.
+    expect((doc.components as C[]).some((c) => c['bom-ref'] === owner.purl)).toBe(true);
   });
 
   it('the schema check is real: a broken document fails it', () => {
