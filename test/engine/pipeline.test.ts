@@ -134,224 +134,156 @@ interface Case {
   /** Packages still found (partial results kept). */
   packages: number;
 }
+type Outcome = Pick<Case, 'state' | 'codes' | 'packages'>;
+const complete = (): Outcome => ({ state: 'complete', codes: [], packages: 2 });
+const failed = (code: OutcomeCode): Outcome => ({ state: 'failed', codes: [code], packages: 0 });
+const partial = (code: OutcomeCode, packages: number): Outcome => ({
+  state: 'partial',
+  codes: [code],
+  packages,
+});
+
+/** Scans a private copy of the Debian ext4 image (bare, or in a GPT disk) after `damage`. */
+const damaged =
+  (damage: (img: string) => void, wrap: (fs: string) => string = copy) =>
+  () => {
+    const p = wrap(ext4());
+    damage(p);
+    return scanFile(p);
+  };
+/** A GPT disk whose one partition, typed Linux LVM, is a PV holding the Debian ext4 as LV "root". */
+function lvmDisk(): string {
+  const pv = lvmPvImage('outcome-pv', { pvBytes: 16 * MiB, vgName: 'vg0', lvName: 'root', lvImage: ext4() });
+  const p = join(work, `lvm-${++n}.img`);
+  writeGptDisk(p, {
+    sectorSize: 512,
+    diskBytes: 24 * MiB,
+    partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: pv, type: LINUX_LVM_GUID }],
+  });
+  return p;
+}
+/** An MBR disk with the Debian ext4 as one Linux (0x83) partition of `partBytes`. */
+function mbrDisk(diskBytes: number, partBytes: number): string {
+  const p = join(work, `mbr-${++n}.img`);
+  writeMbrDisk(p, {
+    diskBytes,
+    partitions: [{ startBytes: MiB, sizeBytes: partBytes, type: 0x83, image: ext4() }],
+  });
+  return p;
+}
+/** A GPT disk built in memory with `entries`, the Debian ext4 at 1 MiB, cut to `keepBytes`. */
+function gptInMemory(diskBytes: number, entries: GptEntries, keepBytes = diskBytes): Promise<Inventory> {
+  const g = buildGpt({ sectorSize: 512, diskBytes, entries });
+  readFileSync(ext4()).copy(g.buf, MiB);
+  return scanSource(new MemorySource(g.buf.subarray(0, keepBytes)));
+}
+type GptEntries = Parameters<typeof buildGpt>[0]['entries'];
+const root = (sizeBytes: number) => ({ start: 2048, end: 2048 + sizeBytes / 512 - 1, name: 'root' });
+const emptyFile = (name: string, size?: string) => async () => {
+  const p = join(work, name);
+  writeFileSync(p, '');
+  if (size) execFileSync('truncate', ['-s', size, p]);
+  return scanFile(p);
+};
 
 const cases: Case[] = [
-  {
-    name: 'bare ext4 with a dpkg database',
-    make: () => scanFile(ext4()),
-    state: 'complete',
-    codes: [],
-    packages: 2,
-  },
-  { name: 'GPT + ext4', make: () => scanFile(gptDisk(ext4())), state: 'complete', codes: [], packages: 2 },
-  {
-    name: 'an empty file',
-    make: async () => {
-      const p = join(work, 'empty.img');
-      writeFileSync(p, '');
-      return scanFile(p);
-    },
-    state: 'failed',
-    codes: ['no-volume-recognised'],
-    packages: 0,
-  },
-  {
-    name: '10 GiB of zeros',
-    make: async () => {
-      const p = join(work, 'zeros.img');
-      writeFileSync(p, '');
-      execFileSync('truncate', ['-s', '10G', p]);
-      return scanFile(p);
-    },
-    state: 'failed',
-    codes: ['no-volume-recognised'],
-    packages: 0,
-  },
+  { name: 'bare ext4 with a dpkg database', ...complete(), make: () => scanFile(ext4()) },
+  { name: 'GPT + ext4', ...complete(), make: () => scanFile(gptDisk(ext4())) },
+  { name: 'an empty file', ...failed('no-volume-recognised'), make: emptyFile('empty.img') },
+  { name: '10 GiB of zeros', ...failed('no-volume-recognised'), make: emptyFile('zeros.img', '10G') },
   {
     name: 'ext4 superblock zeroed (bare disk)',
-    make: async () => {
-      const p = copy(ext4());
-      patch(p, 1024, Buffer.alloc(1024));
-      return scanFile(p);
-    },
-    state: 'failed',
-    codes: ['no-volume-recognised'],
-    packages: 0,
+    ...failed('no-volume-recognised'),
+    make: damaged((p) => patch(p, 1024, Buffer.alloc(1024))),
   },
   {
     name: 'bad ext4 magic in a GPT partition typed Linux',
-    make: async () => {
-      const p = gptDisk(ext4());
-      patch(p, MiB + 1024 + 0x38, [0x00, 0x00]);
-      return scanFile(p);
-    },
-    state: 'failed',
-    codes: ['filesystem-unreadable'],
-    packages: 0,
+    ...failed('filesystem-unreadable'),
+    make: damaged((p) => patch(p, MiB + 1024 + 0x38, [0x00, 0x00]), gptDisk),
   },
   {
     name: 'MBR boot signature flipped',
+    ...failed('no-volume-recognised'),
     make: async () => {
-      const p = join(work, 'mbr.img');
-      writeMbrDisk(p, {
-        diskBytes: 24 * MiB,
-        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, type: 0x83, image: ext4() }],
-      });
+      const p = mbrDisk(24 * MiB, 16 * MiB);
       patch(p, 510, [0xaa, 0x55]);
       return scanFile(p);
     },
-    state: 'failed',
-    codes: ['no-volume-recognised'],
-    packages: 0,
   },
   {
     name: 'LVM label sector zeroed (GPT partition typed Linux LVM)',
+    ...failed('filesystem-unreadable'),
     make: async () => {
-      const pv = lvmPvImage('outcome-pv', {
-        pvBytes: 16 * MiB,
-        vgName: 'vg0',
-        lvName: 'root',
-        lvImage: ext4(),
-      });
-      const p = join(work, 'lvm-label.img');
-      writeGptDisk(p, {
-        sectorSize: 512,
-        diskBytes: 24 * MiB,
-        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: pv, type: LINUX_LVM_GUID }],
-      });
+      const p = lvmDisk();
       patch(p, MiB + 512, Buffer.alloc(512));
       return scanFile(p);
     },
-    state: 'failed',
-    codes: ['filesystem-unreadable'],
-    packages: 0,
   },
   {
     name: 'LVM metadata area unreadable',
+    ...failed('partition-table-damaged'),
     make: async () => {
-      const pv = lvmPvImage('outcome-pv', {
-        pvBytes: 16 * MiB,
-        vgName: 'vg0',
-        lvName: 'root',
-        lvImage: ext4(),
-      });
-      const p = join(work, 'lvm-mda.img');
-      writeGptDisk(p, {
-        sectorSize: 512,
-        diskBytes: 24 * MiB,
-        partitions: [{ startBytes: MiB, sizeBytes: 16 * MiB, image: pv, type: LINUX_LVM_GUID }],
-      });
+      const p = lvmDisk();
       // The mda_header's magic (" LVM2 x[5A%r0N*>") at PV offset 4096 + 4.
       patch(p, MiB + 4096 + 4, Buffer.from('XXXX'));
       return scanFile(p);
     },
-    state: 'failed',
-    codes: ['partition-table-damaged'],
-    packages: 0,
   },
   {
     name: 'a GPT entry outside the disk beside the root',
-    make: () => {
-      const g = buildGpt({
-        sectorSize: 512,
-        diskBytes: 24 * MiB,
-        entries: [
-          { start: 2048, end: 2048 + (16 * MiB) / 512 - 1, name: 'root' },
-          { start: 40_000, end: 90_000, name: 'past-end' },
-        ],
-      });
-      readFileSync(ext4()).copy(g.buf, MiB);
-      return scanSource(new MemorySource(g.buf));
-    },
-    state: 'partial',
-    codes: ['partition-table-damaged'],
-    packages: 2,
+    ...partial('partition-table-damaged', 2),
+    make: () => gptInMemory(24 * MiB, [root(16 * MiB), { start: 40_000, end: 90_000, name: 'past-end' }]),
   },
   {
     name: 'a truncated disk: GPT LastUsableLBA past the end, database still inside',
-    make: () => {
-      const g = buildGpt({
-        sectorSize: 512,
-        diskBytes: 40 * MiB,
-        entries: [{ start: 2048, end: 2048 + (32 * MiB) / 512 - 1, name: 'root' }],
-      });
-      readFileSync(ext4()).copy(g.buf, MiB);
-      // Cut after the 8 MiB filesystem: the partition runs on, the backup header is gone.
-      return scanSource(new MemorySource(g.buf.subarray(0, 12 * MiB)));
-    },
-    state: 'partial',
-    codes: ['partition-table-damaged'],
-    packages: 2,
+    ...partial('partition-table-damaged', 2),
+    // Cut after the 8 MiB filesystem: the partition runs on, the backup header is gone.
+    make: () => gptInMemory(40 * MiB, [root(32 * MiB)], 12 * MiB),
   },
   {
     name: 'a truncated MBR disk: the root partition runs past the end, database still inside',
+    ...partial('partition-table-damaged', 2),
     make: async () => {
-      const p = join(work, 'mbr-cut.img');
-      writeMbrDisk(p, {
-        diskBytes: 40 * MiB,
-        partitions: [{ startBytes: MiB, sizeBytes: 32 * MiB, type: 0x83, image: ext4() }],
-      });
+      const p = mbrDisk(40 * MiB, 32 * MiB);
       execFileSync('truncate', ['-s', `${12 * MiB}`, p]);
       return scanFile(p);
     },
-    state: 'partial',
-    codes: ['partition-table-damaged'],
-    packages: 2,
   },
   {
     name: 'an OS but no package database',
+    ...partial('no-package-database', 0),
     make: () =>
       scanFile(ext4({ 'etc/os-release': OS_RELEASE, 'etc/debian_version': '12.5\n' }, 'outcome-nodb')),
-    state: 'partial',
-    codes: ['no-package-database'],
-    packages: 0,
   },
   {
     name: 'a filesystem with no OS',
+    ...partial('no-os-identified', 0),
     make: () => scanFile(ext4({ 'data/readme.txt': 'just data\n' }, 'outcome-noos')),
-    state: 'partial',
-    codes: ['no-os-identified'],
-    packages: 0,
   },
   {
     name: 'ext4: the directory inode of /var/lib/dpkg has no file type',
-    make: async () => {
-      const p = copy(ext4());
-      debugfs(p, 'sif /var/lib/dpkg mode 0755', true);
-      return scanFile(p);
-    },
-    state: 'partial',
-    codes: ['corrupt-structure'],
-    packages: 0,
+    ...partial('corrupt-structure', 0),
+    make: damaged((p) => debugfs(p, 'sif /var/lib/dpkg mode 0755', true)),
   },
   {
     name: 'ext4: the directory block of /var/lib/dpkg became a hole',
-    make: async () => {
-      const p = copy(ext4());
-      debugfs(p, 'punch /var/lib/dpkg 0 0', true);
-      return scanFile(p);
-    },
-    state: 'partial',
-    codes: ['corrupt-structure'],
-    packages: 0,
+    ...partial('corrupt-structure', 0),
+    make: damaged((p) => debugfs(p, 'punch /var/lib/dpkg 0 0', true)),
   },
   {
     name: 'ext4: the directory entry of status has name length 0',
-    make: async () => {
-      const p = copy(ext4());
+    ...partial('corrupt-structure', 0),
+    make: damaged((p) => {
       const block = Number(debugfs(p, 'bmap /var/lib/dpkg 0').trim());
       const buf = readFileSync(p).subarray(block * 4096, block * 4096 + 4096);
       const at = buf.indexOf(Buffer.from('status'));
       expect(at).toBeGreaterThan(8);
       patch(p, block * 4096 + at - 2, [0]); // name_len sits 2 bytes before the name
-      return scanFile(p);
-    },
-    state: 'partial',
-    codes: ['corrupt-structure'],
-    packages: 0,
+    }),
   },
   {
     name: 'XFS: /var/lib/dpkg turned into a regular file (valid CRC)',
+    ...partial('corrupt-structure', 0),
     make: async () => {
       const p = copy(xfsImage('outcome-debian', DEBIAN, { sizeMiB: 300 }));
       execFileSync('xfs_db', ['-x', '-c', 'path /var/lib/dpkg', '-c', 'write core.mode 0100644', p], {
@@ -359,9 +291,6 @@ const cases: Case[] = [
       });
       return scanFile(p);
     },
-    state: 'partial',
-    codes: ['corrupt-structure'],
-    packages: 0,
   },
 ];
 
