@@ -58,7 +58,10 @@ export interface CoverageRecord {
   snapshots?: { created: string[]; reused: string[] };
   packages?: number;
   findings?: { active: number; suppressed: number; closed: number };
-  /** This pass: scanned now, or kept from an earlier pass (not due). */
-  pass: 'scanned' | 'kept' | 'skipped' | 'failed';
+  /**
+   * This pass: scanned now, kept from an earlier pass (not due), skipped, failed, or queued (sent to
+   * the scan workers, no result by the end of the pass: the last results are kept).
+   */
+  pass: 'scanned' | 'kept' | 'skipped' | 'failed' | 'queued';
   message?: string;
 }

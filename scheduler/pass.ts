@@ -25,7 +25,6 @@ import type { ExportSink } from '../engine/export/sink.js';
 import type { Finding } from '../engine/findings/index.js';
 import type { Inventory } from '../engine/inventory/types.js';
 import { findingResource, LOCAL_ACCOUNT } from '../engine/scan/findings.js';
-import { runScans } from '../engine/scan/run.js';
 import { findingsForInventories } from '../engine/scan/scan-targets.js';
 import { TOOL } from '../engine/version.js';
 import type { VulnStore } from '../engine/vulndb/index.js';
@@ -34,17 +33,14 @@ import { type CoverageRecord, type ScanMode, type ScanStatusReason, statusCodeOf
 import { chooseMethod, dueness, eligibility, type SchedulerMode } from './decide.js';
 import { type DiscoveredInstance, discoverInstances } from './discover.js';
 import { findingEvent, type PublishReport, publishEvents, scanFailedEvent } from './events.js';
+import { type ExecuteDeps, executeJob, type JobResult } from './execute.js';
 import { countByStatus, mergeFindings } from './findings-lifecycle.js';
 import { runJanitor } from './janitor.js';
 import { InProcessQueue, type JobQueue, type ScanJob } from './queue.js';
+import { awaitResults, RESULTS_PREFIX, type RemoteScans, staleWorkerRuns } from './scale-out.js';
+import { SqsJobQueue } from './sqs-queue.js';
 import { describeManagedInstances, listApplications, type ManagedInstance } from './ssm.js';
-import {
-  platformOf,
-  type SourceHint,
-  sourceHintsOf,
-  ssmEntriesToPackages,
-  ssmInventory,
-} from './ssm-inventory.js';
+import { platformOf, type SourceHint, sourceHintsOf } from './ssm-inventory.js';
 import { getJson, putJson, type StateStore } from './state-store.js';
 import type { SuppressionRule } from './suppressions.js';
 
@@ -68,8 +64,9 @@ export interface SchedulerConfig {
 }
 
 export interface SchedulerClients {
-  ec2(region: string): EC2Client;
-  ssm(region: string): SSMClient;
+  /** Clients of a region; `accountId` names a member account (absent: the scheduler's own). */
+  ec2(region: string, accountId?: string): EC2Client;
+  ssm(region: string, accountId?: string): SSMClient;
   sts: STSClient;
   events?: EventBridgeClient;
 }
@@ -83,6 +80,8 @@ export interface PassContext {
   store: VulnStore;
   pool: ScanPool;
   queue?: JobQueue;
+  /** Scale-out: jobs go to SQS and `snapscan worker`s scan them (scheduler --queue). */
+  remote?: RemoteScans;
   now: () => Date;
   random?: () => number;
   signal?: AbortSignal;
@@ -185,29 +184,6 @@ export async function loadIndex(state: StateStore): Promise<StateIndex> {
   return idx;
 }
 
-/** Scan result → coverage reason. A scan that did not read everything is never SUCCESSFUL. */
-export function reasonOfScan(r: {
-  inventory?: Inventory;
-  error?: { code: string; name?: string; message: string };
-}): ScanStatusReason {
-  if (r.error) {
-    if (r.error.code === 'kms-access-denied') return 'ACCESS_DENIED_TO_ENCRYPTION_KEY';
-    if (/AccessDenied|UnauthorizedOperation/.test(`${r.error.name ?? ''} ${r.error.message}`))
-      return 'ACCESS_DENIED';
-    return 'INTERNAL_ERROR';
-  }
-  const inv = r.inventory!;
-  if (inv.status.state === 'complete') return 'SUCCESSFUL';
-  if (inv.status.state === 'failed' && inv.status.reasons.some((x) => x.code === 'no-os-identified'))
-    return 'UNSUPPORTED_OS';
-  if (inv.status.state === 'failed') {
-    if (inv.status.reasons.some((x) => x.code === 'read-error' && /kms/i.test(x.message)))
-      return 'ACCESS_DENIED_TO_ENCRYPTION_KEY';
-    return 'INTERNAL_ERROR';
-  }
-  return 'PARTIAL_SCAN';
-}
-
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
@@ -265,27 +241,37 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   const bus = cfg.eventsBus;
   const passMode = new Map<string, CoverageRecord['pass']>();
 
-  // Janitor: snapshots of passes that never finished (their marker is still there), then expired ones.
-  const markers = (await state.list(PASSES_PREFIX)).filter((k) => k.endsWith('.json'));
-  const deadRuns = new Set(markers.map((k) => k.slice(PASSES_PREFIX.length, -'.json'.length)));
-  let janitorOk = true;
-  if (!o.rematchOnly) {
+  // Janitor: snapshots of passes that never finished (their marker is still there) and of workers
+  // that died (stale heartbeat), then expired ones.
+  const janitorEverywhere = async (deadRuns: ReadonlySet<string>): Promise<{ ok: boolean }> => {
+    let ok = true;
     for (const region of cfg.regions) {
       try {
         const j = await runJanitor(ctx.clients.ec2(region), {
-          now: started,
+          now: ctx.now(),
           deadRuns,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
         report.janitor.deleted += j.deleted.length;
         report.janitor.failed += j.failed.length;
-        if (j.failed.length) janitorOk = false;
+        if (j.failed.length) ok = false;
       } catch (err) {
-        janitorOk = false;
+        ok = false;
         log(`janitor ${region}: ${(err as Error).message}`);
       }
     }
-    if (janitorOk) for (const m of markers) await state.delete(m);
+    return { ok };
+  };
+  const markers = (await state.list(PASSES_PREFIX)).filter((k) => k.endsWith('.json'));
+  const deadRuns = new Set(markers.map((k) => k.slice(PASSES_PREFIX.length, -'.json'.length)));
+  if (!o.rematchOnly) {
+    const staleWorkers = ctx.remote
+      ? await staleWorkerRuns(state, started, ctx.remote.workerStaleMs)
+      : { runIds: new Set<string>(), keys: [] };
+    for (const r of staleWorkers.runIds) deadRuns.add(r);
+    if ((await janitorEverywhere(deadRuns)).ok)
+      for (const m of [...markers, ...staleWorkers.keys]) await state.delete(m);
+    if (ctx.remote) await dropOrphanResults(state, index, log);
   }
   const markerKey = `${PASSES_PREFIX}${passId}.json`;
   if (!o.rematchOnly)
@@ -347,7 +333,9 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
 
   // ---- plan ----
   const jobs: ScanJob[] = [];
+  /** Instances scanned this pass (not re-matched again), and those whose result was applied. */
   const handled = new Set<string>();
+  const applied = new Set<string>();
   if (!o.rematchOnly) {
     for (const region of cfg.regions) {
       const ec2 = ctx.clients.ec2(region);
@@ -468,84 +456,29 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   }
 
   // ---- scan ----
-  const queue = ctx.queue ?? new InProcessQueue();
-  await queue.send(jobs);
-  const executeJob = async (job: ScanJob): Promise<void> => {
-    const entry = next.instances[job.instanceId]!;
-    const attemptAt = ctx.now();
-    const t0 = performance.now();
-    const phase: Record<string, number> = {};
-    let inventory: Inventory | undefined;
-    let error: { code: string; name?: string; message: string } | undefined;
-    let snapshots: { created: string[]; reused: string[] } | undefined;
-    if (job.method === 'ssm') {
-      try {
-        const platform = platformOf(job.platform ?? {});
-        if (!platform) throw new ScanError('unsupported', `${job.instanceId}: SSM platform not supported`);
-        const apps = await listApplications(
-          ctx.clients.ssm(job.region),
-          job.instanceId,
-          ctx.signal ? { signal: ctx.signal } : {},
-        );
-        const { packages } = ssmEntriesToPackages(apps.entries, platform, { sourceHints: hints });
-        inventory = ssmInventory(
-          { type: 'instance', id: job.instanceId, accountId: job.accountId, region: job.region },
-          platform,
-          packages,
-          apps.captureTime ?? job.captureTime ?? attemptAt.toISOString(),
-        );
-        entry.ssmCaptureTime = apps.captureTime ?? job.captureTime;
-      } catch (err) {
-        error = {
-          code: (err as ScanError).code ?? 'ssm-error',
-          name: (err as Error).name,
-          message: (err as Error).message,
-        };
-      }
-    } else {
-      const [r] = await runScans({
-        instances: [job.instanceId],
-        aws: { region: job.region },
-        pool: ctx.pool,
-        ec2: ctx.clients.ec2(job.region),
-        accountId: job.accountId,
-        runId: passId,
-        handleSignals: false,
-        snapshotTtlMs: cfg.snapshotTtlMs,
-        snapshotWait: { pollIntervalMs: cfg.snapshotPollMs },
-        ...(cfg.reuseSnapshotsMaxAgeMs !== undefined
-          ? { reuseSnapshotsMaxAgeMs: cfg.reuseSnapshotsMaxAgeMs }
-          : {}),
-        ...(cfg.ebsConcurrency ? { ebsConcurrency: cfg.ebsConcurrency } : {}),
-        now: ctx.now,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
-      if (r!.inventory) inventory = r!.inventory;
-      if (r!.error) error = { code: r!.error.code, name: r!.error.name, message: r!.error.message };
-      snapshots = { created: r!.snapshots?.created ?? [], reused: r!.snapshots?.reused ?? [] };
-      report.snapshots.created += snapshots.created.length;
-      report.snapshots.reused += snapshots.reused.length;
-      report.snapshots.deleteFailed += r!.snapshots?.failed.length ?? 0;
+  /** Folds one job's result into the instance's history (both paths: in-process and workers). */
+  const applyResult = async (result: JobResult, inventory?: Inventory): Promise<void> => {
+    const job = result.job;
+    const entry = next.instances[job.instanceId];
+    if (!entry || applied.has(job.instanceId)) return;
+    applied.add(job.instanceId);
+    const now = new Date(Date.parse(result.completedAt) || ctx.now().getTime());
+    if (result.snapshots) {
+      report.snapshots.created += result.snapshots.created.length;
+      report.snapshots.reused += result.snapshots.reused.length;
+      report.snapshots.deleteFailed += result.snapshots.deleteFailed;
+      entry.snapshots = { created: result.snapshots.created, reused: result.snapshots.reused };
     }
-    phase.read = performance.now() - t0;
-    if (ctx.signal?.aborted) return; // interrupted: not an attempt; the next pass does it again
-    const now = ctx.now();
-    entry.lastAttemptAt = now.toISOString();
-    entry.scanMode = job.method === 'ssm' ? 'EC2_SSM_AGENT_BASED' : 'EC2_AGENTLESS';
+    entry.lastAttemptAt = result.completedAt;
+    entry.scanMode = result.scanMode;
     if (job.methodReason) entry.methodReason = job.methodReason as ScanStatusReason;
     else delete entry.methodReason;
-    if (snapshots) entry.snapshots = snapshots;
-    const reason = reasonOfScan(inventory ? { inventory } : { error: error! });
-    entry.reason = reason;
-    if (!inventory || inventory.status.state === 'failed') {
+    entry.reason = result.reason;
+    if (result.ssmCaptureTime) entry.ssmCaptureTime = result.ssmCaptureTime;
+    if (result.outcome) entry.outcome = result.outcome;
+    if (!result.inventoryKey) {
       entry.failed = true;
-      entry.message =
-        error?.message ?? inventory?.status.reasons.map((x) => x.message).join('; ') ?? 'scan failed';
-      if (inventory)
-        entry.outcome = {
-          state: inventory.status.state,
-          reasons: inventory.status.reasons.map((x) => x.code),
-        };
+      entry.message = result.message ?? 'scan failed';
       report.counts.failed++;
       passMode.set(job.instanceId, 'failed');
       if (bus)
@@ -555,45 +488,56 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
               instanceId: job.instanceId,
               accountId: job.accountId,
               region: job.region,
-              reason,
+              reason: result.reason,
               message: entry.message,
             },
             bus,
             now,
           ),
         );
-      log(`${job.instanceId}: ${reason}: ${entry.message}`);
+      log(`${job.instanceId}: ${result.reason}: ${entry.message}`);
       return;
     }
+    written.push(result.inventoryKey);
     delete entry.failed;
     delete entry.message;
-    entry.lastScannedAt = now.toISOString();
-    entry.outcome = { state: inventory.status.state, reasons: inventory.status.reasons.map((x) => x.code) };
-    entry.packages = inventory.packages.length;
-    if (job.method === 'agentless') sourceHintsOf(inventory, hints);
-    const t1 = performance.now();
-    const [m] = await findingsForInventories([inventory], ctx.store, () => now);
-    phase.match = performance.now() - t1;
+    entry.lastScannedAt = result.completedAt;
+    if (result.packages !== undefined) entry.packages = result.packages;
+    if (job.method === 'agentless') {
+      const inv = inventory ?? (await getJson<Inventory>(state, result.inventoryKey));
+      if (inv) sourceHintsOf(inv, hints);
+    }
     const t2 = performance.now();
-    await recordFindings(entry, m!.findings, inventory.status.state === 'complete', now);
-    const invKey = objectKey(job.instanceId, 'inventory');
-    await putObject(invKey, inventory);
-    phase.state = performance.now() - t2;
+    const findings = result.findings ?? [];
+    await recordFindings(entry, findings, result.outcome?.state === 'complete', now);
+    const phase = { ...result.phaseMs, state: (result.phaseMs.state ?? 0) + performance.now() - t2 };
     log(
-      `${job.instanceId}: ${job.method} ${entry.reason}, ${inventory.packages.length} packages, ${m!.findings.length} findings (${Object.entries(
+      `${job.instanceId}: ${job.method} ${entry.reason}, ${entry.packages ?? 0} packages, ${findings.length} findings${result.worker ? ` (${result.worker})` : ''} (${Object.entries(
         phase,
       )
         .map(([k, v]) => `${k} ${Math.round(v)} ms`)
         .join(', ')})`,
     );
-    if (entry.inventoryKey) replaced.push(entry.inventoryKey);
-    entry.inventoryKey = invKey;
+    if (entry.inventoryKey && entry.inventoryKey !== result.inventoryKey) replaced.push(entry.inventoryKey);
+    entry.inventoryKey = result.inventoryKey;
     handled.add(job.instanceId);
     passMode.set(job.instanceId, 'scanned');
     report.counts.scanned++;
     if (job.method === 'ssm') report.counts.ssm++;
     else report.counts.agentless++;
   };
+  const execDeps: ExecuteDeps = {
+    cfg,
+    clients: ctx.clients,
+    pool: ctx.pool,
+    store: ctx.store,
+    state,
+    hints,
+    now: ctx.now,
+    runId: passId,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  const queue = ctx.queue ?? new InProcessQueue();
   const worker = async () => {
     for (;;) {
       const job = await queue.receive(ctx.signal);
@@ -601,7 +545,8 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       await sleep(Math.floor(random() * cfg.jitterMs), ctx.signal);
       if (ctx.signal?.aborted) return;
       try {
-        await executeJob(job);
+        const out = await executeJob(job, execDeps);
+        if (out) await applyResult(out.result, out.inventory);
       } catch (err) {
         // Writing state failed (not the scan): the pass cannot complete.
         throw new ScanError('state-error', `${job.instanceId}: ${(err as Error).message}`, { cause: err });
@@ -609,8 +554,38 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       await queue.ack(job);
     }
   };
+  /** Scale-out: the jobs go to SQS, workers scan them, results come back through the state store. */
+  const remoteScans = async (remote: RemoteScans) => {
+    const sqsQueue = new SqsJobQueue(remote.sqs, remote.queueUrl);
+    await sqsQueue.send(jobs);
+    log(`pass ${passId}: ${jobs.length} jobs sent to ${remote.queueUrl}`);
+    const left = await awaitResults({
+      remote,
+      state,
+      passId,
+      jobs,
+      onResult: (r) => applyResult(r),
+      onIdle: async () => {
+        const stale = await staleWorkerRuns(state, ctx.now(), remote.workerStaleMs);
+        if (stale.runIds.size === 0) return;
+        const j = await janitorEverywhere(stale.runIds);
+        if (j.ok) for (const k of stale.keys) await state.delete(k).catch(() => {});
+      },
+      now: ctx.now,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      log,
+    });
+    for (const job of left) {
+      passMode.set(job.instanceId, 'queued');
+      log(`${job.instanceId}: no result by the end of the pass (still queued)`);
+    }
+  };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, cfg.concurrency) }, worker));
+    if (ctx.remote) await remoteScans(ctx.remote);
+    else {
+      await queue.send(jobs);
+      await Promise.all(Array.from({ length: Math.max(1, cfg.concurrency) }, worker));
+    }
     report.aborted = ctx.signal?.aborted ?? false;
 
     // ---- rematch ----
@@ -706,6 +681,8 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   }
   if (report.ok) {
     for (const k of replaced) await state.delete(k).catch(() => {});
+    if (ctx.remote)
+      for (const k of await state.list(`${RESULTS_PREFIX}${passId}/`)) await state.delete(k).catch(() => {});
     if (bus && ctx.clients.events && events.length) {
       try {
         report.events = await publishEvents(ctx.clients.events, events);
@@ -718,4 +695,21 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   if (!o.rematchOnly && report.snapshots.deleteFailed === 0) await state.delete(markerKey).catch(() => {});
   report.completedAt = ctx.now().toISOString();
   return report;
+}
+
+/**
+ * Results of earlier passes that a worker wrote after its planner stopped waiting: their inventory
+ * is unreferenced (unless the index points at it) and the result is no longer awaited.
+ */
+async function dropOrphanResults(state: StateStore, index: StateIndex, log: (l: string) => void) {
+  const referenced = new Set(Object.values(index.instances).map((e) => e.inventoryKey));
+  let n = 0;
+  for (const key of await state.list(RESULTS_PREFIX)) {
+    const r = await getJson<JobResult>(state, key).catch(() => undefined);
+    if (r?.inventoryKey && !referenced.has(r.inventoryKey))
+      await state.delete(r.inventoryKey).catch(() => {});
+    await state.delete(key).catch(() => {});
+    n++;
+  }
+  if (n) log(`scale-out: ${n} result(s) of earlier passes dropped`);
 }

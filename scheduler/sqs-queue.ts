@@ -7,14 +7,16 @@
  * moves it to the dead-letter queue after maxReceiveCount receives; a job that is never acked (a
  * killed worker) comes back after the visibility timeout.
  *
- * Not wired into `snapscan scheduler` / `snapscan worker` yet (issue 9 "Scale-out"): the pass still
- * plans and scans in one process through InProcessQueue.
+ * Used by `snapscan scheduler --queue` (send) and `snapscan worker --queue` (receive, ack, release);
+ * see scheduler/scale-out.ts.
  *
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
  */
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
@@ -60,7 +62,7 @@ export function parseJob(body: string | undefined): ScanJob | undefined {
 }
 
 export class SqsJobQueue implements JobQueue {
-  private readonly held = new Map<ScanJob, { handle: string; timer: NodeJS.Timeout }>();
+  private readonly held = new Map<ScanJob, { handle: string; timer: NodeJS.Timeout; receives: number }>();
   private readonly sent = new Set<string>();
   private readonly wait: number;
   private readonly visibility: number;
@@ -118,6 +120,7 @@ export class SqsJobQueue implements JobQueue {
           MaxNumberOfMessages: 1,
           WaitTimeSeconds: wait,
           VisibilityTimeout: this.visibility,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
         signal ? { abortSignal: signal } : {},
       );
@@ -136,7 +139,7 @@ export class SqsJobQueue implements JobQueue {
           );
           continue;
         }
-        this.hold(job, m.ReceiptHandle);
+        this.hold(job, m.ReceiptHandle, Number(m.Attributes?.ApproximateReceiveCount ?? 1) || 1);
         return job;
       }
       if (Date.now() >= idleUntil) return undefined;
@@ -152,13 +155,36 @@ export class SqsJobQueue implements JobQueue {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: h.handle }));
   }
 
+  /** How many times the held job's message has been received (1 on the first delivery). */
+  receives(job: ScanJob): number {
+    return this.held.get(job)?.receives ?? 0;
+  }
+
+  /**
+   * Gives the job back: visible again at once (another worker, or this one, takes it; each receive
+   * counts towards the queue's maxReceiveCount, after which SQS moves it to the dead-letter queue).
+   */
+  async release(job: ScanJob): Promise<void> {
+    const h = this.held.get(job);
+    if (!h) return;
+    clearInterval(h.timer);
+    this.held.delete(job);
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: h.handle,
+        VisibilityTimeout: 0,
+      }),
+    );
+  }
+
   /** Stops extending every held job (they come back after their visibility timeout). */
   close(): void {
     for (const h of this.held.values()) clearInterval(h.timer);
     this.held.clear();
   }
 
-  private hold(job: ScanJob, handle: string): void {
+  private hold(job: ScanJob, handle: string, receives: number): void {
     const timer = setInterval(
       () => {
         this.sqs
@@ -176,6 +202,34 @@ export class SqsJobQueue implements JobQueue {
       (this.visibility * 1000) / 2,
     );
     timer.unref();
-    this.held.set(job, { handle, timer });
+    this.held.set(job, { handle, timer, receives });
   }
+}
+
+/**
+ * The dead-letter queue of a queue, from its RedrivePolicy (deadLetterTargetArn → GetQueueUrl), with
+ * the number of receives after which SQS moves a message there; undefined without a redrive policy.
+ */
+export async function deadLetterQueueOf(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ url: string; maxReceiveCount: number } | undefined> {
+  const a = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const raw = a.Attributes?.RedrivePolicy;
+  if (!raw) return undefined;
+  let p: { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+  try {
+    p = JSON.parse(raw) as typeof p;
+  } catch {
+    throw new ScanError('aws-error', `SQS ${queueUrl}: RedrivePolicy is not JSON`);
+  }
+  // arn:aws:sqs:REGION:ACCOUNT:NAME
+  const arn = typeof p.deadLetterTargetArn === 'string' ? p.deadLetterTargetArn.split(':') : [];
+  if (arn.length !== 6 || arn[0] !== 'arn' || arn[2] !== 'sqs')
+    throw new ScanError('aws-error', `SQS ${queueUrl}: RedrivePolicy names no dead-letter queue ARN`);
+  const r = await sqs.send(new GetQueueUrlCommand({ QueueName: arn[5]!, QueueOwnerAWSAccountId: arn[4]! }));
+  if (!r.QueueUrl) throw new ScanError('aws-error', `SQS: no URL for dead-letter queue ${arn[5]}`);
+  return { url: r.QueueUrl, maxReceiveCount: Number(p.maxReceiveCount) || 0 };
 }
