@@ -11,13 +11,12 @@
 import { join } from 'node:path';
 import { rawImagePath } from '../engine/cli/image.js';
 import { scanBlockSource } from '../engine/pipeline.js';
-import { openSnapshotSource } from '../readers/block/ebs/index.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../readers/partition/probe.js';
-import { EMULATOR_CREDENTIALS, startEmulator } from '../test/emulator/index.js';
 import { debianImages } from '../test/helpers/debian-images.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
+import { emulatedVolume, startEbsEmulator } from './lib.js';
 
 const args = process.argv.slice(2);
 const ti = args.indexOf('--throttle');
@@ -41,34 +40,17 @@ async function main() {
         join(imgs.dir, 'gpt-cloud.img'),
         await rawImagePath(join(REPO_ROOT, 'test/fixtures/demo/almalinux-9-cloud.img.gz')),
       ];
-  const emu = await startEmulator({
-    seed: 1,
-    faults: { latency: { kind: 'fixed', ms: 20 }, throttleRate: throttle, actions: ['GetSnapshotBlock'] },
-  });
+  const emu = await startEbsEmulator(throttle);
   console.log(`20 ms per GetSnapshotBlock, throttling ${(throttle * 100).toFixed(0)}%`);
   console.log(
     'image              job          setup       wall ms  list  get  MiB fetched  retries  cost $     peak RSS MiB',
   );
   for (const image of images) {
-    const vol = await emu.addVolume({ imagePath: image });
-    // Warm-up, not timed: the emulator scans the image file for written blocks on first listing.
-    (
-      await openSnapshotSource({
-        snapshotId: emu.addSnapshot(vol),
-        endpoint: emu.endpoint,
-        region: 'us-east-1',
-        credentials: EMULATOR_CREDENTIALS,
-      })
-    ).close();
+    const open = await emulatedVolume(emu, image);
     for (const job of ['os-inventory', 'os+lang', 'full-walk'] as const) {
       for (const s of setups) {
-        const snap = emu.addSnapshot(vol);
         const t0 = performance.now();
-        const src = await openSnapshotSource({
-          snapshotId: snap,
-          endpoint: emu.endpoint,
-          region: 'us-east-1',
-          credentials: EMULATOR_CREDENTIALS,
+        const { snapshotId: snap, source: src } = await open({
           concurrency: s.concurrency,
           cacheBytes: s.cacheBytes,
         });

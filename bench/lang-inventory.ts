@@ -13,10 +13,9 @@
  */
 import { ebsCacheBytes } from '../engine/limits.js';
 import { scanBlockSource } from '../engine/pipeline.js';
-import { openSnapshotSource } from '../readers/block/ebs/index.js';
 import { RawFileSource } from '../readers/block/raw-file/index.js';
-import { EMULATOR_CREDENTIALS, startEmulator } from '../test/emulator/index.js';
 import { langImages } from '../test/helpers/lang-images.js';
+import { emulatedVolume, startEbsEmulator } from './lib.js';
 
 const args = process.argv.slice(2);
 const oi = args.indexOf('--only');
@@ -59,28 +58,11 @@ async function main() {
     }
   }
   if (localOnly) return;
-  const emu = await startEmulator({
-    seed: 1,
-    faults: { latency: { kind: 'fixed', ms: 20 }, throttleRate: 0, actions: ['GetSnapshotBlock'] },
-  });
+  const emu = await startEbsEmulator();
   for (const img of images) {
-    const vol = await emu.addVolume({ imagePath: img.path });
-    // Warm-up, not timed: the emulator scans the image file for written blocks on first listing.
-    (
-      await openSnapshotSource({
-        snapshotId: emu.addSnapshot(vol),
-        endpoint: emu.endpoint,
-        region: 'us-east-1',
-        credentials: EMULATOR_CREDENTIALS,
-      })
-    ).close();
-    const snap = emu.addSnapshot(vol);
+    const open = await emulatedVolume(emu, img.path);
     const t0 = performance.now();
-    const src = await openSnapshotSource({
-      snapshotId: snap,
-      endpoint: emu.endpoint,
-      region: 'us-east-1',
-      credentials: EMULATOR_CREDENTIALS,
+    const { snapshotId: snap, source: src } = await open({
       // The scan worker's default for an OS + language scan, unless --cache-mib overrides it.
       cacheBytes: cacheBytes ?? ebsCacheBytes(['os', 'lang']),
     });

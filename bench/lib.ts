@@ -1,9 +1,15 @@
-/** Shared by the bench scripts: a full walk of every volume of an image, with read figures. */
+/**
+ * Shared by the bench scripts: a full walk of every volume of an image, with read figures; the
+ * emulator at 20 ms per GetSnapshotBlock and warmed snapshots of an image served by it.
+ */
 import { CountingSource } from '../readers/block/counting.js';
+import { type EbsSnapshotSource, openSnapshotSource } from '../readers/block/ebs/index.js';
+import type { EbsSourceOptions } from '../readers/block/ebs/source.js';
 import { RawFileSource } from '../readers/block/raw-file/index.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../readers/partition/probe.js';
+import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../test/emulator/index.js';
 
 /** Every volume (partitions and LVs) probed; every entry listed and every regular file stat'ed. */
 export async function fullWalk(path: string) {
@@ -24,4 +30,38 @@ export async function fullWalk(path: string) {
   const wall = performance.now() - t0;
   await (source.inner as RawFileSource).close();
   return { entries, bytes, wall, stats: source.stats() };
+}
+
+/** The emulator with a fixed 20 ms per GetSnapshotBlock and `throttleRate` of those throttled. */
+export function startEbsEmulator(throttleRate = 0): Promise<Emulator> {
+  return startEmulator({
+    seed: 1,
+    faults: { latency: { kind: 'fixed', ms: 20 }, throttleRate, actions: ['GetSnapshotBlock'] },
+  });
+}
+
+export type SnapshotOpener = (
+  options?: Partial<EbsSourceOptions>,
+) => Promise<{ snapshotId: string; source: EbsSnapshotSource }>;
+
+/**
+ * Serves `imagePath` as a volume of `emu` and returns a function that opens a fresh snapshot of it
+ * through the EBS direct source (`options` added). One snapshot is opened first, untimed: on its
+ * first listing the emulator scans the image file for written blocks.
+ */
+export async function emulatedVolume(emu: Emulator, imagePath: string): Promise<SnapshotOpener> {
+  const vol = await emu.addVolume({ imagePath });
+  const open: SnapshotOpener = async (options = {}) => {
+    const snapshotId = emu.addSnapshot(vol);
+    const source = await openSnapshotSource({
+      snapshotId,
+      endpoint: emu.endpoint,
+      region: 'us-east-1',
+      credentials: EMULATOR_CREDENTIALS,
+      ...options,
+    });
+    return { snapshotId, source };
+  };
+  (await open()).source.close();
+  return open;
 }
