@@ -140,10 +140,18 @@ export function listOf<T extends string>(
   return items as T[];
 }
 
-export function positiveInt(name: string, value: string | undefined, dflt: number): number {
-  if (value === undefined) return dflt;
+/** A whole-number option ≥ `min`, or undefined when absent; anything else is a usage error. */
+export function wholeNumber(name: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new ScanError('invalid-argument', `--${name} must be a positive integer; got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min) {
+    const what =
+      min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`;
+    throw new ScanError('invalid-argument', `--${name} must be ${what}; got "${value}"`);
+  }
   return n;
+}
+
+export function positiveInt(name: string, value: string | undefined, dflt: number): number {
+  return wholeNumber(name, value) ?? dflt;
 }

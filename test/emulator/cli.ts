@@ -7,7 +7,7 @@
  * are attached to one instance, so `scan --snapshot` and `scan --instance` both have a target.
  */
 import path from 'node:path';
-import { type CommandSpec, formatHelp, parseCommand } from '../../engine/cli/args.js';
+import { type CommandSpec, formatHelp, parseCommand, wholeNumber } from '../../engine/cli/args.js';
 import { ScanError } from '../../engine/errors.js';
 import { EMULATOR_CREDENTIALS, type FaultOptions, startEmulator } from './index.js';
 
@@ -49,14 +49,6 @@ function rate(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function count(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new ScanError('invalid-argument', `--${name} must be a non-negative integer, got "${v}"`);
-  return n;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, options);
   if (values.help) {
@@ -65,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.image || values.image.length === 0)
     throw new ScanError('invalid-argument', '--image is required');
-  const latency = count('latency-ms', values['latency-ms']);
+  const latency = wholeNumber('latency-ms', values['latency-ms'], 0);
   const faults: FaultOptions = {
     throttleRate: rate('throttle-rate', values['throttle-rate']),
     serverErrorRate: rate('error-rate', values['error-rate']),
@@ -74,9 +66,9 @@ export async function run(argv: string[]): Promise<number> {
     truncateRate: rate('truncate-rate', values['truncate-rate']),
     ...(latency ? { latency: { kind: 'fixed' as const, ms: latency } } : {}),
   };
-  const port = count('port', values.port) ?? 0;
-  const seed = count('seed', values.seed);
-  const pendingDescribes = count('pending-describes', values['pending-describes']);
+  const port = wholeNumber('port', values.port, 0) ?? 0;
+  const seed = wholeNumber('seed', values.seed, 0);
+  const pendingDescribes = wholeNumber('pending-describes', values['pending-describes'], 0);
   const emu = await startEmulator({
     host: values.host ?? '127.0.0.1',
     port,

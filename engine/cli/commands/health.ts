@@ -12,10 +12,9 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ScanError } from '../../errors.js';
 import { heartbeatPath, snapscanHome } from '../../home.js';
 import { defaultDbPath, VulnStore } from '../../vulndb/index.js';
-import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
+import { type CommandSpec, formatHelp, parseCommand, wholeNumber } from '../args.js';
 
 export const options = {
   db: {
@@ -112,15 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  let maxHeartbeatAgeS: number | undefined;
-  if (values['max-heartbeat-age'] !== undefined) {
-    maxHeartbeatAgeS = Number(values['max-heartbeat-age']);
-    if (!Number.isSafeInteger(maxHeartbeatAgeS) || maxHeartbeatAgeS < 1)
-      throw new ScanError(
-        'invalid-argument',
-        `--max-heartbeat-age must be a whole number of seconds ≥ 1, got "${values['max-heartbeat-age']}"`,
-      );
-  }
+  const maxHeartbeatAgeS = wholeNumber('max-heartbeat-age', values['max-heartbeat-age']);
   const checks = checkHealth({
     ...(values.db ? { db: values.db } : {}),
     ...(maxHeartbeatAgeS !== undefined ? { maxHeartbeatAgeS } : {}),

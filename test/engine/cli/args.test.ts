@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CommandSpec, formatHelp, parseCommand } from '../../../engine/cli/args.js';
+import { type CommandSpec, formatHelp, parseCommand, wholeNumber } from '../../../engine/cli/args.js';
 import { EXIT } from '../../../engine/cli/exit-codes.js';
 import { COMMANDS, main } from '../../../engine/cli/main.js';
 import { ScanError } from '../../../engine/errors.js';
@@ -73,6 +73,21 @@ describe('engine/cli/args', () => {
     },
   ])('flags win over SNAPSCAN_* variables, which fill the rest: $argv $env', ({ argv, env, expected }) => {
     expect(parseCommand(argv, SPEC, { env }).values).toEqual(expected);
+  });
+
+  it.each([
+    { value: undefined, min: 1, expected: undefined },
+    { value: '1', min: 1, expected: 1 },
+    { value: '0', min: 0, expected: 0 },
+    { value: '21600', min: 1, expected: 21600 },
+    { value: '0', min: 1, error: /--n must be a positive integer; got "0"/ },
+    { value: '-1', min: 0, error: /--n must be a non-negative integer/ },
+    { value: '1.5', min: 0, error: /non-negative integer; got "1.5"/ },
+    { value: 'x', min: 1, error: /positive integer; got "x"/ },
+    { value: '9007199254740993', min: 1, error: /positive integer/ },
+  ])('wholeNumber($value, min $min)', ({ value, min, expected, error }) => {
+    if (error) expect(() => wholeNumber('n', value, min)).toThrow(error);
+    else expect(wholeNumber('n', value, min)).toBe(expected);
   });
 
   it('formatHelp lists every visible option with its placeholder, default and variable, and -h', () => {
