@@ -8,6 +8,7 @@
  * as an `unknown` outcome.
  */
 import * as apk from './apk/index.js';
+import * as composer from './composer/index.js';
 import * as deb from './deb/index.js';
 import * as gem from './gem/index.js';
 import * as go from './go/index.js';
@@ -20,6 +21,7 @@ import { type Comparator, UnknownEcosystemError, type VersioningModule } from '.
 
 export const versionings: ReadonlyMap<string, VersioningModule> = new Map<string, VersioningModule>([
   [apk.id, apk],
+  [composer.id, composer],
   [deb.id, deb],
   [gem.id, gem],
   [go.id, go],
@@ -54,6 +56,7 @@ export const ecosystemSchemes: ReadonlyMap<string, string> = new Map([
   ['Go', 'go'],
   ['RubyGems', 'gem'],
   ['NuGet', 'nuget'],
+  ['Packagist', 'composer'],
 ]);
 
 export function ecosystemBase(ecosystem: string): string {

@@ -8,7 +8,7 @@ import { ScanError } from '../errors.js';
 export type Ordering = -1 | 0 | 1;
 
 export interface Comparator {
-  /** Scheme id, the folder name: `deb`, `rpm`, `apk`, `pep440`, `semver`, `maven`, `go`, `gem`, `nuget`. */
+  /** Scheme id, the folder name: `deb`, `rpm`, `apk`, `pep440`, `semver`, `maven`, `go`, `gem`, `nuget`, `composer`. */
   readonly id: string;
   /** Sign of a - b. Throws InvalidVersionError when either side is not a version of this scheme. */
   compare(a: string, b: string): Ordering;

@@ -1,8 +1,9 @@
 /**
  * The `composer` package type: PHP packages installed by Composer, OSV Packagist (names are
- * `vendor/package`, lower case). No Composer version comparator exists in engine/versioning yet,
- * so `versionScheme` is absent: a Packagist advisory naming an installed package is reported as an
- * explicit `unknown` match, never as "not affected".
+ * `vendor/package`, lower case), ordered by engine/versioning/composer (composer/semver's
+ * normalisation and version_compare). The installed version is installed.json's `version` as
+ * written (`v5.4.1`); the comparator normalises it as Composer does. A branch install
+ * (`dev-main`) cannot be ordered: its Packagist advisories are explicit `unknown` matches.
  */
 import type { PackageTypeInfo } from '../../../engine/model/package-type.js';
 import { buildPurl } from '../../purl.js';
@@ -12,6 +13,7 @@ export const composerType: PackageTypeInfo = {
   displayName: 'PHP Composer package',
   kind: 'lang',
   advisories: { from: 'osv', ecosystem: 'Packagist' },
+  versionScheme: 'composer',
   packageManager: 'COMPOSER',
   advisoryName: (pkg) => pkg.name.toLowerCase(),
   remediation: (pkg, fixed) => `composer require ${pkg.name}:^${fixed}`,

@@ -396,28 +396,48 @@ describe('engine/match/matcher', () => {
       const out = match([pkg('deb', 'foo', '1.0-1')], DEBIAN_12, lookup);
       expect(out.map((m) => m.status)).toEqual(['unknown']);
     });
-    it('ecosystem without a comparator (Packagist)', () => {
-      const lookup = db(
-        adv(
-          'GHSA-pppp',
-          ['CVE-2024-62'],
-          [
-            {
-              ecosystem: 'Packagist',
-              name: 'symfony/http-kernel',
-              ranges: [range({ introduced: '0' }, { fixed: '5.4.20' })],
-            },
-          ],
-        ),
-      );
-      const p = pkg('generic', 'symfony/http-kernel', '5.4.1', {
-        purl: 'pkg:composer/symfony/http-kernel@5.4.1',
-      });
-      const out = match([p], undefined, lookup);
-      expect(out).toHaveLength(1);
-      expect(out[0]!.status).toBe('unknown');
-      expect(out[0]!.reason).toContain('no version comparator for composer');
-    });
+    it.each([
+      {
+        installed: 'v5.4.1',
+        status: 'affected',
+        fixed: '5.4.20',
+        reason: /v5\.4\.1 >= introduced 0 and < fixed 5\.4\.20/,
+      },
+      { installed: '5.4.20', status: undefined, fixed: undefined, reason: undefined },
+      {
+        installed: 'dev-main',
+        status: 'unknown',
+        fixed: undefined,
+        reason: /installed version: invalid-version: .*branch "dev-main"/,
+      },
+    ])(
+      'Packagist with the composer comparator: $installed → $status',
+      ({ installed, status, fixed, reason }) => {
+        const lookup = db(
+          adv(
+            'GHSA-pppp',
+            ['CVE-2024-62'],
+            [
+              {
+                ecosystem: 'Packagist',
+                name: 'symfony/http-kernel',
+                ranges: [range({ introduced: '0' }, { fixed: '5.4.20' })],
+              },
+            ],
+          ),
+        );
+        // A generic package whose purl names composer takes the composer type.
+        const p = pkg('generic', 'symfony/http-kernel', installed, {
+          purl: `pkg:composer/symfony/http-kernel@${installed}`,
+        });
+        const out = match([p], undefined, lookup);
+        expect(out.map((m) => m.status)).toEqual(status ? [status] : []);
+        if (status) {
+          expect(out[0]!.fixedVersion).toBe(fixed);
+          expect(out[0]!.reason).toMatch(reason!);
+        }
+      },
+    );
     it('a GIT-only entry cannot be evaluated', () => {
       const lookup = db(
         adv(

@@ -42,11 +42,12 @@ describe('engine/versioning/api', () => {
     { eco: 'Amazon Linux:2023', want: 'rpm' },
     { eco: 'Alpine:v3.19', want: 'apk' },
     { eco: 'PyPI', want: 'pep440' },
+    { eco: 'Packagist', want: 'composer' },
   ])('$eco → $want', ({ eco, want }) => {
     expect(comparatorFor(eco).id).toBe(want);
   });
 
-  it.each(['Packagist', 'SwiftURL', 'Hex', '', 'debian:12', 'Unknown:1'])(
+  it.each(['SwiftURL', 'Hex', 'Pub', '', 'debian:12', 'packagist', 'Unknown:1'])(
     '%j has no comparator: typed error',
     (eco) => {
       expect(() => comparatorFor(eco)).toThrow(UnknownEcosystemError);

@@ -5,11 +5,12 @@
  *   - antisymmetry:  compare(a, b) = -compare(b, a)
  *   - transitivity:  a list sorted with the comparator is ordered pairwise (a ≤ b ≤ c ⇒ a ≤ c),
  *                    and equality is transitive too;
- * and, for the three schemes with a native oracle on the machine, agreement with it on generated
+ * and, for the schemes with a native oracle on the machine, agreement with it on generated
  * pairs: `dpkg --compare-versions` (one bash process loops over the whole batch), python3-rpm
  * `rpm.labelCompare` (one python process answers the whole batch) and Maven 3.8.7's
- * ComparableVersion (one java process), the same oracles as the committed generators
- * test/fixtures/versioning/gen-{deb,rpm,maven}-oracle.py.
+ * ComparableVersion (one java process) and Composer's own composer/semver normalize + Comparator on
+ * PHP's version_compare (one php process), the same oracles as the committed generators
+ * test/fixtures/versioning/gen-{deb,rpm,maven}-oracle.py and gen-composer-oracle.php.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -90,6 +91,33 @@ const GENERATORS: Record<string, fc.Arbitrary<string>> = {
       opt(seq(fc.oneof(digits, word('abcpre', 4)), fc.constant('.'), 2), '.'),
     )
     .map(([v, p]) => v + p),
+  composer: fc.oneof(
+    {
+      weight: 9,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom('', 'v'),
+          seq(digits, fc.constant('.'), 3),
+          opt(
+            fc
+              .tuple(
+                fc.constantFrom('-', '.', '_', ''),
+                fc.constantFrom('alpha', 'a', 'beta', 'b', 'RC', 'rc', 'patch', 'pl', 'p', 'stable'),
+                opt(digits),
+              )
+              .map(([s, w, n]) => s + w + n),
+          ),
+          opt(fc.constantFrom('-dev', '.dev', 'dev')),
+        )
+        .map(([v, n, m, d]) => `${v}${n}${m}${d}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(seq(digits, fc.constant('.'), 2), fc.constantFrom('.x', '.*', '.X'))
+        .map(([n, x]) => `${n}${x}-dev`),
+    },
+  ),
   nuget: fc
     .tuple(
       digits,
@@ -209,6 +237,10 @@ function mavenOracle(pairs: Array<[string, string]>): number[] {
 }
 
 const haveMaven = existsSync(MAVEN_JAR) && spawnSync('java', ['-version']).status === 0;
+/** Debian's php-cli + php-composer-semver: the committed generator's batch mode answers every pair. */
+const COMPOSER_GEN = new URL('../../fixtures/versioning/gen-composer-oracle.php', import.meta.url).pathname;
+const haveComposerSemver =
+  existsSync('/usr/share/php/Composer/Semver/autoload.php') && spawnSync('php', ['--version']).status === 0;
 const haveRpmPy = spawnSync('/usr/bin/python3', ['-c', 'import rpm']).status === 0;
 
 describe('engine/versioning (agreement with the native oracles on generated versions)', () => {
@@ -258,6 +290,27 @@ describe('engine/versioning (agreement with the native oracles on generated vers
       expect(disagree).toEqual([]);
     },
   );
+  it.skipIf(!haveComposerSemver)(
+    'composer agrees with composer/semver on PHP version_compare (one php process, 1,000 pairs)',
+    () => {
+      const c = versionings.get('composer')!.comparator;
+      const pairs = pairsFor('composer', 1000);
+      expect(pairs.length).toBeGreaterThan(500);
+      const r = spawnSync('php', [COMPOSER_GEN, 'batch'], {
+        input: pairs.map(([a, b]) => `${a} ${b}\n`).join(''),
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`php failed: ${r.stderr}`);
+      const oracle = r.stdout.trim().split('\n');
+      const disagree = pairs
+        .filter(([a, b], i) => String(sign(c.compare(a, b))) !== oracle[i])
+        .map(([a, b], i) => `${a} vs ${b}: ${sign(c.compare(a, b))} != php ${oracle[i]}`);
+      expect(disagree).toEqual([]);
+    },
+  );
+  if (!haveComposerSemver) {
+    it.skip('composer oracle: no php or no composer/semver (apt-get install php-cli php-composer-semver); the committed composer-semver-oracle.txt is checked in composer/index.test.ts', () => {});
+  }
   if (!haveMaven) {
     it.skip(`maven oracle: no java or no ${MAVEN_JAR} (apt-get install maven); the committed maven-comparableversion-oracle.txt is checked in maven/index.test.ts`, () => {});
   }
