@@ -186,19 +186,15 @@ async function almaImage(): Promise<FleetImage> {
   };
 }
 
+/** source, epoch (- for none), version, release, arch, sub-packages (@ for the source's own name). */
+type AlmaRow = [string, string, string, string, string, string];
+
 /** alma9-packages.tsv rows → binary packages, named as gen-alma.sh names the rpmbuild sub-packages. */
 export function almaPackages(tsv: string): InventoryPackage[] {
   const out: InventoryPackage[] = [];
   for (const line of tsv.split('\n')) {
     if (!line || line.startsWith('#')) continue;
-    const [src, epoch, version, release, arch, subs] = line.split('\t') as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const [src, epoch, version, release, arch, subs] = line.split('\t') as AlmaRow;
     for (const sub of subs.split(',')) {
       const name = sub === '@' ? src : /^(python3|libcurl)/.test(sub) ? sub : `${src}-${sub}`;
       out.push({

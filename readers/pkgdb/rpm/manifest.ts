@@ -28,6 +28,9 @@ export interface RpmManifestEntry {
   sourceRpm: string;
 }
 
+/** A line's ten fields, once their count is checked. */
+type ManifestFields = [string, string, string, string, string, string, string, string, string, string];
+
 function int(s: string): number | undefined {
   return /^\d{1,15}$/.test(s) ? Number(s) : undefined;
 }
@@ -37,18 +40,8 @@ export function parseRpmManifestLine(line: string, lineNo: number, offset = 0): 
   const loc = (field: string) => ({ format: MANIFEST_FORMAT, struct: `line ${lineNo}`, offset, field });
   const f = line.split('\t');
   if (f.length !== 10) throw new CorruptError(loc('fields'), f.length, '!=', 10);
-  const [name, vr, installTime, buildTime, vendor, epochField, size, arch, epochNum, sourceRpm] = f as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [name, vr, installTime, buildTime, vendor, epochField, size, arch, epochNum, sourceRpm] =
+    f as ManifestFields;
   if (!name) throw new CorruptError(loc('NAME'), 'empty', 'is not', 'a name');
   const dash = vr.lastIndexOf('-');
   if (dash <= 0 || dash === vr.length - 1 || vr.indexOf('-') !== dash) {
