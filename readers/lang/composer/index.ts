@@ -5,6 +5,7 @@
 import { serializeError } from '../../../engine/errors.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { fileFailed, langPackage } from '../package.js';
 import { parseInstalledJson } from './installed-json.js';
 import { composerType } from './type.js';
 
@@ -23,17 +24,10 @@ async function catalog(file: CatalogFile, _ctx: CatalogContext): Promise<Catalog
     const { packages, errors } = parseInstalledJson(file.bytes);
     return {
       packages: packages.map((c): Package => {
-        const pkg: Package = {
-          foundBy: id,
-          type: composerType.id,
-          name: c.name,
-          version: c.version,
-          purl: composerType.purl({ name: c.name, version: c.version }),
-          locations: [{ path: file.path }],
-          metadata: {
-            dev: c.dev,
-            ...(c.versionNormalized ? { versionNormalized: c.versionNormalized } : {}),
-          },
+        const pkg = langPackage(id, composerType, file.path, c.name, c.version);
+        pkg.metadata = {
+          dev: c.dev,
+          ...(c.versionNormalized ? { versionNormalized: c.versionNormalized } : {}),
         };
         if (c.licenses.length > 0) pkg.licenses = c.licenses;
         return pkg;
@@ -41,7 +35,7 @@ async function catalog(file: CatalogFile, _ctx: CatalogContext): Promise<Catalog
       errors: errors.map((e) => ({ path: file.path, error: serializeError(e) })),
     };
   } catch (err) {
-    return { packages: [], errors: [{ path: file.path, error: serializeError(err) }] };
+    return fileFailed(file.path, err);
   }
 }
 

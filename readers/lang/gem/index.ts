@@ -3,9 +3,8 @@
  * home (/usr/lib/ruby/gems/X, /var/lib/gems/X, /usr/local/bundle, ~/.gem, vendor/bundle).
  * Output: `gem` packages, purl `pkg:gem/<name>@<version>`, location the gemspec.
  */
-import { serializeError } from '../../../engine/errors.js';
-import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { fileFailed, langPackage } from '../package.js';
 import { parseGemspec } from './gemspec.js';
 import { gemType } from './type.js';
 
@@ -23,18 +22,11 @@ export function isInstalledGemspec(path: string): boolean {
 async function catalog(file: CatalogFile, _ctx: CatalogContext): Promise<CatalogResult> {
   try {
     const g = parseGemspec(file.bytes);
-    const pkg: Package = {
-      foundBy: id,
-      type: gemType.id,
-      name: g.name,
-      version: g.version,
-      purl: gemType.purl({ name: g.name, version: g.version }),
-      locations: [{ path: file.path }],
-    };
+    const pkg = langPackage(id, gemType, file.path, g.name, g.version);
     if (g.licenses.length > 0) pkg.licenses = g.licenses;
     return { packages: [pkg], errors: [] };
   } catch (err) {
-    return { packages: [], errors: [{ path: file.path, error: serializeError(err) }] };
+    return fileFailed(file.path, err);
   }
 }
 

@@ -5,6 +5,7 @@
 import { serializeError } from '../../../engine/errors.js';
 import type { Package } from '../../../engine/model/package.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
+import { fileFailed, langPackage } from '../package.js';
 import { parseDepsJson } from './deps-json.js';
 import { nugetType } from './type.js';
 
@@ -23,19 +24,14 @@ async function catalog(file: CatalogFile, _ctx: CatalogContext): Promise<Catalog
     return {
       packages: libraries.map(
         (l): Package => ({
-          foundBy: id,
-          type: nugetType.id,
-          name: l.name,
-          version: l.version,
-          purl: nugetType.purl({ name: l.name, version: l.version }),
-          locations: [{ path: file.path }],
+          ...langPackage(id, nugetType, file.path, l.name, l.version),
           ...(l.sha512 ? { metadata: { sha512: l.sha512 } } : {}),
         }),
       ),
       errors: errors.map((e) => ({ path: file.path, error: serializeError(e) })),
     };
   } catch (err) {
-    return { packages: [], errors: [{ path: file.path, error: serializeError(err) }] };
+    return fileFailed(file.path, err);
   }
 }
 
