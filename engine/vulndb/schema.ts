@@ -15,13 +15,17 @@
  *   epss        cve → FIRST EPSS score and percentile of one daily file
  *   kev         cve → CISA Known Exploited Vulnerabilities entry
  *
- * Bump SCHEMA_VERSION on any change: an older file is then rebuilt by the next import/update, and a
- * scan refuses it with a message that says so (a silent mismatch would read wrong columns).
+ * Bump SCHEMA_VERSION on any change, including how `name_key` is derived (nameKey): a scan refuses
+ * another version with a message that says so (a silent mismatch would read wrong columns or miss
+ * keys), and the next import/update migrates a file it knows how to (MIGRATIONS) or rebuilds it.
+ *
+ *   1 → 2  NuGet and Packagist name keys became lower case (NuGet ids are case-insensitive,
+ *          Composer names are lower case): their `affected` rows are re-keyed in place.
  */
 import type Database from 'better-sqlite3';
 import { ScanError } from '../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -122,17 +126,56 @@ export function schemaVersionOf(db: Database.Database): number {
   return Number(db.pragma('user_version', { simple: true }));
 }
 
-/** Creates the tables in an empty database, or checks the version of an existing one. */
+/**
+ * In-place upgrades, from version `n` to `n + 1`, for changes that only re-derive data we hold.
+ * (Versions 0 is an empty file: SCHEMA_SQL.)
+ */
+const MIGRATIONS: Readonly<Record<number, (db: Database.Database) => void>> = {
+  1: (db) => {
+    const rows = db
+      .prepare("SELECT rowid AS id, ecosystem, name FROM affected WHERE ecosystem IN ('NuGet', 'Packagist')")
+      .all() as Array<{ id: number; ecosystem: string; name: string }>;
+    const update = db.prepare('UPDATE affected SET name_key = ? WHERE rowid = ?');
+    for (const r of rows) update.run(nameKey(r.ecosystem, r.name), r.id);
+  },
+};
+
+/** Whether migrate() can bring a file of version `found` to SCHEMA_VERSION. */
+export function canMigrate(found: number): boolean {
+  if (found === 0 || found === SCHEMA_VERSION) return true;
+  if (found > SCHEMA_VERSION) return false;
+  for (let v = found; v < SCHEMA_VERSION; v++) if (!MIGRATIONS[v]) return false;
+  return true;
+}
+
+/** Creates the tables in an empty database, migrates an older one, or refuses one it cannot read. */
 export function migrate(db: Database.Database, path: string): void {
   const found = schemaVersionOf(db);
   if (found === SCHEMA_VERSION) return;
-  if (found !== 0) throw new VulnDbSchemaError(path, found);
-  db.exec(SCHEMA_SQL);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  if (found === 0) {
+    db.exec(SCHEMA_SQL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return;
+  }
+  if (!canMigrate(found)) throw new VulnDbSchemaError(path, found);
+  db.transaction(() => {
+    for (let v = found; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }
 
-/** Name key used by the (ecosystem, name) index: PyPI names compare after PEP 503 normalisation. */
+/**
+ * Name key used by the (ecosystem, name) index, the same for advisories when they are stored and
+ * for installed packages when they are looked up:
+ * - PyPI: PEP 503 normalisation (https://peps.python.org/pep-0503/#normalized-names): lower case,
+ *   runs of `-`, `_`, `.` → `-` (`PyYAML` = `pyyaml`, `zope.interface` = `zope-interface`);
+ * - NuGet: package ids are case-insensitive (https://learn.microsoft.com/en-us/nuget/reference/nuspec#id):
+ *   lower case (`Newtonsoft.Json` = `newtonsoft.json`);
+ * - Packagist: Composer names are lower case (https://getcomposer.org/doc/04-schema.md#name): lower case.
+ * Every other ecosystem compares names exactly (npm and Maven names are case-sensitive).
+ */
 export function nameKey(ecosystem: string, name: string): string {
   if (ecosystem === 'PyPI') return name.toLowerCase().replace(/[-_.]+/g, '-');
+  if (ecosystem === 'NuGet' || ecosystem === 'Packagist') return name.toLowerCase();
   return name;
 }

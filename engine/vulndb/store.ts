@@ -8,7 +8,14 @@ import Database from 'better-sqlite3';
 import { ScanError } from '../errors.js';
 import { snapscanHome } from '../home.js';
 import type { Advisory, AdvisoryLookup, AffectedPackage, SeverityVector } from '../model/advisory.js';
-import { migrate, nameKey, SCHEMA_VERSION, schemaVersionOf, VulnDbSchemaError } from './schema.js';
+import {
+  canMigrate,
+  migrate,
+  nameKey,
+  SCHEMA_VERSION,
+  schemaVersionOf,
+  VulnDbSchemaError,
+} from './schema.js';
 
 /** `$SNAPSCAN_DB`, else `vulndb.sqlite` in snapscan's home (`~/.cache/snapscan`, engine/home.ts). */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -558,9 +565,10 @@ export class VulnDbWriter {
 }
 
 /**
- * Atomic update of the database file at `dest`: copies it (when it exists and has our schema) to a
- * temp file beside it, runs `fn` on the copy, then renames the copy over `dest`. On any error the temp
- * file is removed and `dest` is untouched. Scans that have the old file open keep reading the old inode.
+ * Atomic update of the database file at `dest`: copies it (when it exists and has our schema, or an
+ * older one that migrate() upgrades on the copy) to a temp file beside it, runs `fn` on the copy, then
+ * renames the copy over `dest`. On any error the temp file is removed and `dest` is untouched. Scans
+ * that have the old file open keep reading the old inode.
  */
 export async function withWritableStore<T>(
   dest: string,
@@ -590,7 +598,8 @@ function sameSchema(path: string): boolean {
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      return schemaVersionOf(db) === SCHEMA_VERSION;
+      // Ours, or an older version the writer migrates in place (schema.ts MIGRATIONS).
+      return canMigrate(schemaVersionOf(db));
     } finally {
       db.close();
     }

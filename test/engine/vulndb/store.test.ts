@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,8 +21,9 @@ import {
   walkFiles,
 } from '../../../engine/vulndb/ingest/read.js';
 import { VULNDB_LIMITS } from '../../../engine/vulndb/limits.js';
-import { SCHEMA_VERSION } from '../../../engine/vulndb/schema.js';
+import { canMigrate, nameKey, SCHEMA_VERSION } from '../../../engine/vulndb/schema.js';
 import { ageWarning, defaultDbPath, VulnStore, withWritableStore } from '../../../engine/vulndb/store.js';
+import { HAVE_SHARED, SHARED_VULNDATA } from '../../helpers/paths.js';
 import { buildZip } from './builders.js';
 
 let tmp: string;
@@ -123,6 +132,97 @@ describe('engine/vulndb/store', () => {
   it('defaultDbPath: $SNAPSCAN_DB wins, else ~/.cache/snapscan/vulndb.sqlite', () => {
     expect(defaultDbPath({ SNAPSCAN_DB: '/x/y.sqlite' })).toBe('/x/y.sqlite');
     expect(defaultDbPath({ HOME: '/home/u' })).toMatch(/\.cache\/snapscan\/vulndb\.sqlite$/);
+  });
+});
+
+describe('engine/vulndb/schema nameKey', () => {
+  it.each([
+    { eco: 'PyPI', name: 'PyYAML', key: 'pyyaml' },
+    { eco: 'PyPI', name: 'zope.interface', key: 'zope-interface' },
+    { eco: 'PyPI', name: 'Zope__Interface', key: 'zope-interface' },
+    { eco: 'PyPI', name: 'backports.ssl_match-hostname', key: 'backports-ssl-match-hostname' },
+    { eco: 'NuGet', name: 'Newtonsoft.Json', key: 'newtonsoft.json' },
+    {
+      eco: 'NuGet',
+      name: 'Microsoft.NETCore.App.Runtime.linux-arm',
+      key: 'microsoft.netcore.app.runtime.linux-arm',
+    },
+    { eco: 'Packagist', name: 'Contao/Core-Bundle', key: 'contao/core-bundle' },
+    // Case-sensitive ecosystems keep the name: npm has JSONStream and jsonstream, two packages.
+    { eco: 'npm', name: 'JSONStream', key: 'JSONStream' },
+    { eco: 'Maven', name: 'org.Foo:Bar_baz', key: 'org.Foo:Bar_baz' },
+    { eco: 'Debian:12', name: 'Foo.Bar', key: 'Foo.Bar' },
+  ])('$eco $name → $key', ({ eco, name, key }) => {
+    expect(nameKey(eco, name)).toBe(key);
+  });
+});
+
+const NUGET_DIR = join(SHARED_VULNDATA, 'osv/NuGet');
+const NUGET_ID = 'Microsoft.NetCore.App.Runtime.linux-arm';
+
+describe.skipIf(!HAVE_SHARED)('engine/vulndb/store: case-insensitive NuGet ids, schema 1 → 2', () => {
+  it.each([
+    'Microsoft.NetCore.App.Runtime.linux-arm',
+    'Microsoft.NETCore.App.Runtime.linux-arm',
+    'MICROSOFT.NETCORE.APP.RUNTIME.LINUX-ARM',
+  ])('the real GHSA-266m-wp2v-x7mq is found as %s', async (spelling) => {
+    const db = join(tmp, 'nuget-case.sqlite');
+    if (!existsSync(db)) await withWritableStore(db, (w) => importPath(w, NUGET_DIR));
+    const store = VulnStore.openReadOnly(db);
+    try {
+      expect(store.affected('NuGet', spelling).map((h) => h.advisory.id)).toEqual(['GHSA-266m-wp2v-x7mq']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a schema-1 file (NuGet keys as written) is refused by scans and re-keyed in place by the next import', async () => {
+    const db = join(tmp, 'v1.sqlite');
+    await withWritableStore(db, async (w) => {
+      await importPath(w, NUGET_DIR);
+      const npm = join(tmp, 'GHSA-case-0009.json');
+      writeFileSync(npm, osvRecord('GHSA-case-0009', 'JSONStream', '1.3.0'));
+      await importPath(w, npm);
+    });
+    // What schema 1 wrote: name_key = the name itself outside PyPI.
+    const raw = new Database(db);
+    raw.exec("UPDATE affected SET name_key = name WHERE ecosystem = 'NuGet'");
+    raw.pragma('user_version = 1');
+    raw.close();
+    expect(canMigrate(1)).toBe(true);
+    expect(canMigrate(SCHEMA_VERSION + 1)).toBe(false);
+    expect(() => VulnStore.openReadOnly(db)).toThrow(
+      expect.objectContaining({ code: 'vulndb-schema-mismatch', found: 1 }),
+    );
+    const sourcesBefore = (() => {
+      const r = new Database(db, { readonly: true });
+      try {
+        return (r.prepare('SELECT name FROM sources ORDER BY name').all() as Array<{ name: string }>).map(
+          (x) => x.name,
+        );
+      } finally {
+        r.close();
+      }
+    })();
+    expect(sourcesBefore.length).toBe(2);
+    await withWritableStore(db, async () => undefined); // any import or update
+    const store = VulnStore.openReadOnly(db);
+    try {
+      expect(
+        store
+          .info()
+          .sources.map((x) => x.name)
+          .sort(),
+      ).toEqual(sourcesBefore);
+      expect(store.affected('NuGet', NUGET_ID.toLowerCase()).map((h) => h.advisory.id)).toEqual([
+        'GHSA-266m-wp2v-x7mq',
+      ]);
+      expect(store.affected('NuGet', 'Microsoft.NETCore.App.Runtime.linux-arm')).toHaveLength(1);
+      expect(store.affected('npm', 'JSONStream')).toHaveLength(1);
+      expect(store.affected('npm', 'jsonstream')).toHaveLength(0);
+    } finally {
+      store.close();
+    }
   });
 });
 
