@@ -29,7 +29,8 @@ function counts(inv: Awaited<ReturnType<typeof scanBlockSource>>): string {
   const os = inv.packages.filter((p) => p.foundBy.startsWith('pkgdb/')).length;
   const lang = inv.packages.length - os;
   const owned = inv.packages.filter((p) => p.ownedBy).length;
-  return `${os} OS, ${lang} lang (${owned} owned by an OS package), ${inv.status.issues.length} issues`;
+  const w = inv.stats.lang ?? {};
+  return `${os} OS, ${lang} lang (${owned} owned by an OS package), ${inv.status.issues.length} issues; walk: ${w.entries} entries, ${w.wanted} wanted, executables ${w.executables} by mode / ${w.executablesOwned} OS-owned, not read / ${w.executablesProbed} probed / ${w.executablesOpened} ELF-PE-Mach-O`;
 }
 
 async function main() {

@@ -11,7 +11,7 @@ import { LANG_CATALOGERS, osCatalogers } from '../readers/catalogers.js';
 import { runOsCatalogers } from '../readers/dispatch.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
-import { attributeOwners, type LangWalkOptions, runLangCatalogers } from '../readers/lang-walk.js';
+import { type LangWalkOptions, runLangCatalogers } from '../readers/lang-walk.js';
 import { detectOs } from '../readers/os/index.js';
 import { allErrors, allWarnings, listVolumes, readPartitions } from '../readers/partition/probe.js';
 import type { Partition } from '../readers/partition/types.js';
@@ -83,6 +83,8 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
   const issues: ScanIssue[] = [];
   const volumes: VolumeReport[] = [];
   const packages: Package[] = [];
+  /** The language walks' figures, summed over volumes (entries, wanted files, executables…). */
+  let langFigures: Record<string, number> | undefined;
 
   progress('reading partition table');
   let parts: Partition[] = [];
@@ -190,9 +192,12 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
       // are attributed to it (matched through the distro's advisories, not twice).
       progress(`walking ${where} for language packages`);
       const ctx = { fs, os: report.os, limits, signal: opts.signal };
-      const lr = await runLangCatalogers(langCatalogers, ctx, opts.langWalk);
-      const ownerErrors = await attributeOwners(lr.packages, res.packages, ctx);
-      for (const e of [...lr.errors, ...ownerErrors])
+      // Ownership is resolved inside the walk, before any file is read: executables an OS package
+      // owns are not read at all.
+      const lr = await runLangCatalogers(langCatalogers, ctx, opts.langWalk, res.packages);
+      langFigures ??= {};
+      for (const [k, v] of Object.entries(lr.walk)) langFigures[k] = (langFigures[k] ?? 0) + v;
+      for (const e of lr.errors)
         issueHere({ stage: e.cataloger, location: `${where}:${e.path}`, error: e.error });
       for (const p of lr.packages) {
         for (const loc of p.locations) loc.filesystem = opts.sourceLabel ? `${opts.sourceLabel}:${vid}` : vid;
@@ -235,6 +240,7 @@ export async function scanBlockSource(root: BlockSource, opts: ScanOptions): Pro
       distinctBlocks: st.distinctBlocks,
       wallMs: Math.round(performance.now() - started),
       ...(opts.extraStats ? { ebs: opts.extraStats() } : {}),
+      ...(langFigures ? { lang: langFigures } : {}),
     },
   };
 }

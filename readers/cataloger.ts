@@ -59,11 +59,23 @@ export interface Cataloger {
   /** Fixed paths (OS catalogers). `dir/*` = every regular file directly in dir. */
   readonly paths?: readonly string[];
   /**
-   * Cheap, no I/O: does this cataloger want this path? `size` is given when already known (OS
-   * directory patterns stat the file); the language walk offers the directory entry's type only,
-   * and the dispatcher checks the size against `maxBytes` before reading.
+   * Cheap, no I/O: does this cataloger want this path? `size` (and `mode`) are given when already
+   * known: OS directory patterns stat the file; the language walk offers the directory entry's
+   * type first, stats the files some cataloger wants, then asks again with size and mode (a
+   * cataloger that selects by mode, as `executables` ones do, answers "maybe" without it), and
+   * checks the size against `maxBytes` before reading.
    */
-  wants?(path: string, stat: { type: FileType; size?: number }): boolean;
+  wants?(path: string, stat: { type: FileType; size?: number; mode?: number }): boolean;
+  /**
+   * Executable catalogers (Go, Rust binaries): the language walk offers them every regular file
+   * with an execute bit wherever it lies (`wants` sees the mode), skips a file an OS package lists
+   * as its own before reading any of it (dpkg `.list`, rpm file lists: the distro's advisories
+   * cover it), then reads its first bytes and hands it over only when `magic` accepts them (ELF,
+   * PE, Mach-O). Requires `randomAccess`.
+   */
+  readonly executables?: boolean;
+  /** With `executables`: does this file start like one of the cataloger's formats (first MAGIC_BYTES)? */
+  readonly magic?: (head: Buffer) => boolean;
   /** Largest file it accepts (defaults to MAX_PKGDB_BYTES for OS, MAX_LANG_FILE_BYTES for lang catalogers). */
   readonly maxBytes?: number;
   /** Largest file as a named limit, read from the scan's limits (so tests can lower it); wins over maxBytes. */

@@ -9,6 +9,22 @@
  * MAX_LANG_TOTAL_BYTES (all files together). Hitting a bound is an issue on the scan, and what was
  * gathered before it is kept: nothing is dropped silently. Pseudo and volatile trees are skipped
  * by default (DEFAULT_LANG_SKIP); the list is configurable.
+ *
+ * Executables (Go, Rust binaries; catalogers with `executables`) are found by file mode, anywhere:
+ *   1. the walk offers each regular file by path and type (no I/O); executable catalogers take
+ *      every name without a script/data extension as "maybe" — these count against MAX_LANG_FILES
+ *      like every wanted file;
+ *   2. the wanted files' inodes are read (size and mode) and catalogers asked again: an executable
+ *      cataloger keeps a file with an execute bit and a size within its cap;
+ *   3. when the OS packages are given, which wanted files an OS package owns is answered once
+ *      (dpkg's info/*.list, rpm file lists) BEFORE any file is read: an owned executable is not read
+ *      at all (its OS package's advisories cover it; `readOwnedExecutables` reads it anyway), and
+ *      the same answer attributes every language package to its OS package (`ownedBy`);
+ *   4. the first EXEC_MAGIC_BYTES of each remaining candidate are read and only an ELF, PE or
+ *      Mach-O header is handed to the executable catalogers (a shell script with an execute bit
+ *      costs that one read).
+ * Over EBS each small read of a scattered file can cost a 512 KiB block fetch: that is why
+ * ownership comes before the first byte is read.
  */
 import {
   checkAborted,
@@ -22,6 +38,7 @@ import { type RandomAccess, storeAccess } from './bytes/random-access.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { PACKAGE_MODULES } from './catalogers.js';
 import type { DirEntry, FileType } from './fs/types.js';
+import { EXEC_MAGIC_BYTES } from './lang/executable.js';
 
 /**
  * Directories the walk does not enter by default: kernel pseudo-filesystems (empty on a snapshot
@@ -63,13 +80,30 @@ export interface LangWalkOptions {
   root?: string;
   /** Files read in parallel (hides EBS latency; each read is bounded). */
   concurrency?: number;
+  /**
+   * Read executables an OS package owns as well (default false: their OS package's advisories
+   * cover what they contain, and on a distro root they are most of the executables).
+   */
+  readOwnedExecutables?: boolean;
 }
 
 export interface LangWalkResult {
   packages: Package[];
   errors: Array<{ cataloger: string; path: string; error: SerializedError }>;
   filesRead: string[];
-  walk: { entries: number; wanted: number; bytesRead: number };
+  walk: {
+    entries: number;
+    wanted: number;
+    bytesRead: number;
+    /** Regular files with an execute bit the executable catalogers kept after the stat. */
+    executables: number;
+    /** …of which an OS package owns: not read. */
+    executablesOwned: number;
+    /** …whose first bytes were read (the magic check). */
+    executablesProbed: number;
+    /** …that were ELF, PE or Mach-O and went to the executable catalogers. */
+    executablesOpened: number;
+  };
 }
 
 function skipMatcher(patterns: readonly string[]): (path: string) => boolean {
@@ -90,16 +124,30 @@ function skipMatcher(patterns: readonly string[]): (path: string) => boolean {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The walk and the catalogers it feeds. With `osPackages` (the OS packages found on the same
+ * filesystem), ownership is resolved before any file is read (see the header) and each language
+ * package found gets `ownedBy`.
+ */
 export async function runLangCatalogers(
   catalogers: readonly Cataloger[],
   ctx: CatalogContext,
   opts: LangWalkOptions = {},
+  osPackages?: readonly Package[],
 ): Promise<LangWalkResult> {
   const out: LangWalkResult = {
     packages: [],
     errors: [],
     filesRead: [],
-    walk: { entries: 0, wanted: 0, bytesRead: 0 },
+    walk: {
+      entries: 0,
+      wanted: 0,
+      bytesRead: 0,
+      executables: 0,
+      executablesOwned: 0,
+      executablesProbed: 0,
+      executablesOpened: 0,
+    },
   };
   const lang = catalogers.filter((c) => c.kind === 'lang' && c.wants);
   if (lang.length === 0) return out;
@@ -148,20 +196,46 @@ export async function runLangCatalogers(
   // are reused before they are evicted); results stay in path order.
   const byIno = wanted.map((_, i) => i).sort((x, y) => wanted[x]!.ino - wanted[y]!.ino);
 
-  // 1. Sizes (inode reads, in parallel).
+  // 1. Sizes and modes (inode reads, in parallel).
   const sizes: Array<number | undefined> = new Array(wanted.length);
+  const modes: number[] = new Array(wanted.length).fill(0);
   await pool(concurrency, wanted.length, async (k) => {
     const i = byIno[k]!;
     checkAborted(ctx.signal);
     const { path, ino, cats } = wanted[i]!;
     try {
       // By the inode number the walk gave: no second path lookup.
-      sizes[i] = (await ctx.fs.store.stat(ino)).size;
+      const st = await ctx.fs.store.stat(ino);
+      sizes[i] = st.size;
+      modes[i] = st.mode;
     } catch (err) {
       if (err instanceof ScanError && err.code === 'aborted') throw err;
       for (const c of cats) perFile[i]!.errors.push({ cataloger: c.id, path, error: serializeError(err) });
     }
   });
+
+  // 1b. Asked again with size and mode: executable catalogers keep files with an execute bit.
+  for (const [i, w] of wanted.entries()) {
+    const size = sizes[i];
+    if (size === undefined) continue;
+    w.cats = w.cats.filter((c) => c.wants!(w.path, { type: 'file', size, mode: modes[i] }));
+    if (w.cats.some((c) => c.executables)) out.walk.executables++;
+  }
+
+  // 1c. Ownership, before any file is read: one answer for every file still wanted.
+  const owners = new Map<string, Package>();
+  const asked = new Set<string>();
+  if (osPackages && osPackages.length > 0) {
+    for (const [i, w] of wanted.entries()) if (sizes[i] !== undefined && w.cats.length > 0) asked.add(w.path);
+    await resolveOwners(asked, osPackages, ctx, owners, out.errors);
+    if (!opts.readOwnedExecutables) {
+      for (const w of wanted) {
+        if (!owners.has(w.path) || !w.cats.some((c) => c.executables)) continue;
+        w.cats = w.cats.filter((c) => !c.executables);
+        out.walk.executablesOwned++;
+      }
+    }
+  }
 
   // 2. Which catalogers take each file, and the total-bytes budget, decided in walk order so the
   //    outcome never depends on I/O timing. Ranged catalogers (`randomAccess`: archives,
@@ -211,6 +285,25 @@ export async function runLangCatalogers(
     const sink = perFile[i]!;
     const inner = storeAccess(ctx.fs.store, ino, sizes[i]!, path, ctx.signal);
     let read = 0;
+    if (cats.some((c) => c.executables)) {
+      // The magic check: only an executable header goes to the executable catalogers.
+      let head: Buffer | undefined;
+      try {
+        head = await inner.read(0, Math.min(EXEC_MAGIC_BYTES, inner.size), 'executable magic');
+      } catch (err) {
+        if (err instanceof ScanError && err.code === 'aborted') throw err;
+        for (const c of cats) sink.errors.push({ cataloger: c.id, path, error: serializeError(err) });
+        return;
+      }
+      out.walk.executablesProbed++;
+      out.walk.bytesRead += head.length;
+      for (let k = cats.length - 1; k >= 0; k--) {
+        const c = cats[k]!;
+        if (c.executables && !(c.magic?.(head) ?? true)) cats.splice(k, 1);
+      }
+      if (cats.some((c) => c.executables)) out.walk.executablesOpened++;
+      if (cats.length === 0) return;
+    }
     const source: RandomAccess = {
       name: path,
       size: inner.size,
@@ -282,33 +375,61 @@ export async function runLangCatalogers(
     out.errors.push(...r.errors);
     out.filesRead.push(...r.filesRead);
   }
+  if (osPackages && osPackages.length > 0) {
+    // A package located somewhere other than the file read (rare): asked now.
+    const late = new Set<string>();
+    for (const p of out.packages) {
+      const loc = p.locations[0]?.path;
+      if (loc && !asked.has(loc)) late.add(loc);
+    }
+    if (late.size > 0) await resolveOwners(late, osPackages, ctx, owners, out.errors);
+    for (const p of out.packages) {
+      const owner = p.ownedBy ? undefined : owners.get(p.locations[0]?.path ?? '');
+      if (owner) p.ownedBy = owner.purl;
+    }
+  }
   return out;
 }
 
-/**
- * Attributes each language package whose file an OS package lists (dpkg info/*.list, rpm file
- * lists) to that OS package (`ownedBy`). The type modules that know file ownership answer
- * (PackageModule.owners); nothing is read when no OS package of theirs is installed.
- */
-export async function attributeOwners(
-  langPackages: readonly Package[],
+/** Which OS package owns each of `paths` (first module that answers wins), added to `owners`. */
+async function resolveOwners(
+  paths: ReadonlySet<string>,
   osPackages: readonly Package[],
   ctx: CatalogContext,
-): Promise<Array<{ cataloger: string; path: string; error: SerializedError }>> {
-  const errors: Array<{ cataloger: string; path: string; error: SerializedError }> = [];
-  const paths = new Set<string>();
-  for (const p of langPackages) if (p.locations[0]) paths.add(p.locations[0].path);
-  if (paths.size === 0) return errors;
+  owners: Map<string, Package>,
+  errors: LangWalkResult['errors'],
+): Promise<void> {
+  if (paths.size === 0) return;
   for (const m of PACKAGE_MODULES) {
     if (!m.owners) continue;
     const mine = osPackages.filter((p) => p.type === m.packageType.id);
     if (mine.length === 0) continue;
     const res = await m.owners(paths, mine, ctx);
     for (const e of res.errors) errors.push({ cataloger: m.id, path: e.path, error: e.error });
-    for (const p of langPackages) {
-      const owner = p.ownedBy ? undefined : res.owners.get(p.locations[0]?.path ?? '');
-      if (owner) p.ownedBy = owner.purl;
-    }
+    for (const [path, pkg] of res.owners) if (!owners.has(path)) owners.set(path, pkg);
+  }
+}
+
+/**
+ * Attributes each language package whose file an OS package lists (dpkg info/*.list, rpm file
+ * lists) to that OS package (`ownedBy`). The type modules that know file ownership answer
+ * (PackageModule.owners); nothing is read when no OS package of theirs is installed.
+ * runLangCatalogers does this itself when given the OS packages (and uses the answer to skip
+ * owned executables); this is for packages found some other way.
+ */
+export async function attributeOwners(
+  langPackages: readonly Package[],
+  osPackages: readonly Package[],
+  ctx: CatalogContext,
+): Promise<Array<{ cataloger: string; path: string; error: SerializedError }>> {
+  const errors: LangWalkResult['errors'] = [];
+  const paths = new Set<string>();
+  for (const p of langPackages) if (p.locations[0]) paths.add(p.locations[0].path);
+  const owners = new Map<string, Package>();
+  await resolveOwners(paths, osPackages, ctx, owners, errors);
+  for (const p of langPackages) {
+    const owner = p.ownedBy ? undefined : owners.get(p.locations[0]?.path ?? '');
+    if (owner) p.ownedBy = owner.purl;
   }
   return errors;
 }

@@ -48,6 +48,12 @@ export interface ScanFigures {
   wallMs: number;
   /** EBS API figures when read through EBS direct. */
   ebs?: Record<string, number>;
+  /**
+   * The language walk's figures when it ran (readers/lang-walk.ts LangWalkResult.walk): entries,
+   * wanted files, bytes read, executables kept by mode / owned by an OS package (not read) /
+   * probed (first bytes read) / opened (ELF, PE, Mach-O).
+   */
+  lang?: Record<string, number>;
 }
 
 export interface Inventory {

@@ -379,24 +379,35 @@ export async function readSection(
   return ra.read(s.offset, s.size, `section ${s.name}`);
 }
 
-/** Extensions of files that are never ELF/PE/Mach-O executables even with an execute bit. */
+/**
+ * Extensions of files that are never ELF/PE/Mach-O executables even with an execute bit: scripts,
+ * data, archives, sources, and dpkg's maintainer scripts and control files (`/var/lib/dpkg/info/
+ * <pkg>.postinst`, mode 0755, a hundred or more on a Debian root).
+ */
 const NOT_BINARY =
-  /\.(sh|bash|py|pl|rb|js|mjs|cjs|php|txt|md|json|ya?ml|conf|cfg|ini|xml|html?|css|jar|war|ear|zip|gz|xz|bz2|zst|tar|pyc|h|c|go|rs|ts)$/i;
-/** Where executables live when the walk gives no file mode. */
-const BINARY_DIR = /(^|\/)(s?bin|libexec)\//;
-const APP_ROOT = /^\/(opt|usr\/local|srv|app|home\/[^/]+\/go|root\/go)\//;
+  /\.(sh|bash|py|pl|rb|js|mjs|cjs|php|txt|md|json|ya?ml|conf|cfg|ini|xml|html?|css|jar|war|ear|zip|gz|xz|bz2|zst|tar|pyc|h|c|go|rs|ts|preinst|postinst|prerm|postrm|config|templates|triggers|list|md5sums|conffiles|shlibs|symbols)$/i;
 
 /**
- * Cheap, no I/O: could this walk entry be an executable the binary catalogers read? Regular files
- * of at least 64 bytes (when the size is known) without a script/data extension; with the mode
- * known, any execute bit; without it, files under a bin/sbin/libexec directory or an application
- * root (/opt, /usr/local, /srv, /app, Go's install dirs) with no extension or `.exe`.
+ * Cheap, no I/O: could this walk entry be an executable the binary catalogers read? A regular file
+ * of at least 64 bytes with any execute bit (`mode & 0o111`), wherever it lies, without a
+ * script/data extension. Without the mode (the walk asks before it stats), "maybe": every regular
+ * file without such an extension is worth a stat. The file's first bytes decide (isExecutableHeader).
  */
 export function mayBeExecutable(path: string, stat: { type: string; size?: number; mode?: number }): boolean {
   if (stat.type !== 'file') return false;
   if (stat.size !== undefined && stat.size < 64) return false;
   if (NOT_BINARY.test(path)) return false;
-  if (stat.mode !== undefined) return (stat.mode & 0o111) !== 0;
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  return (BINARY_DIR.test(path) || APP_ROOT.test(path)) && (!base.includes('.') || /\.exe$/i.test(base));
+  return stat.mode === undefined || (stat.mode & 0o111) !== 0;
+}
+
+/** Bytes the walk reads from a candidate before handing it to an executable cataloger. */
+export const EXEC_MAGIC_BYTES = 4;
+
+/** ELF (`\x7fELF`), PE (`MZ`, the DOS stub every PE starts with) or Mach-O (0xfeedface/0xfeedfacf, little-endian). */
+export function isExecutableHeader(head: Buffer): boolean {
+  if (head.length < 4) return false;
+  if (head.readUInt32BE(0) === ELF_MAGIC) return true;
+  if (head[0] === 0x4d && head[1] === 0x5a) return true;
+  const m = head.readUInt32LE(0);
+  return m === MACHO_64 || m === MACHO_32;
 }

@@ -175,8 +175,21 @@ export function cachedTree(spec: TreeSpec, name = 'tree'): string {
 // ---------------------------------------------------------------------------------------------
 // Filesystems
 
-/** mkfs.xfs(8) -p protofile for a host directory: regular files, directories, symlinks. */
-export function xfsProtofile(root: string): string {
+/**
+ * A protofile mode field (mkfs.xfs(8) "Prototype files"): type character, `u` for set-user-id or
+ * `-`, `g` for set-group-id or `-`, then the owner/group/other permission bits as three octal digits
+ * (the format has no place for the sticky bit).
+ */
+export function protoMode(type: string, mode: number): string {
+  const perm = mode & 0o777;
+  return `${type}${mode & 0o4000 ? 'u' : '-'}${mode & 0o2000 ? 'g' : '-'}${perm.toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * mkfs.xfs(8) -p protofile for a host directory: regular files, directories, symlinks. Files are
+ * 0644 owned by root unless `keepModes`: then each file keeps its mode, owner and group.
+ */
+export function xfsProtofile(root: string, opts: { keepModes?: boolean } = {}): string {
   const lines = ['/dev/null', '0 0', 'd--755 0 0'];
   const visit = (rel: string, indent: string) => {
     for (const name of readdirSync(join(root, rel)).sort()) {
@@ -189,6 +202,8 @@ export function xfsProtofile(root: string): string {
         lines.push(`${indent}$`);
       } else if (st.isSymbolicLink()) {
         lines.push(`${indent}${name} l--777 0 0 ${readlinkSync(p)}`);
+      } else if (opts.keepModes) {
+        lines.push(`${indent}${name} ${protoMode('-', st.mode)} ${st.uid} ${st.gid} ${p}`);
       } else {
         lines.push(`${indent}${name} ---644 0 0 ${p}`);
       }

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { debianImages } from './debian-images.js';
-import { haveTools } from './disk-builder.js';
+import { haveTools, protoMode } from './disk-builder.js';
 import { REPO_ROOT, TEST_CACHE } from './paths.js';
 
 export interface LangImages {
@@ -54,7 +54,8 @@ function build(): LangImages | string {
     }
   }
   const rootfs = join(dir, 'rootfs');
-  const xfs = join(dir, 'xfs.img');
+  // v2: files keep their mode (execute bits: the executable catalogers select by mode), owner and group.
+  const xfs = join(dir, 'xfs-v2.img');
   const omitted: string[] = [];
   const proto = protofile(rootfs, omitted);
   if (!existsSync(xfs)) {
@@ -101,7 +102,7 @@ function protofile(root: string, omitted: string[]): string {
       } else if (st.isSymbolicLink()) {
         lines.push(`${indent}${name} l--777 0 0 ${readlinkSync(p)}`);
       } else if (st.isFile()) {
-        lines.push(`${indent}${name} ---644 0 0 ${p}`);
+        lines.push(`${indent}${name} ${protoMode('-', st.mode)} ${st.uid} ${st.gid} ${p}`);
       }
     }
   };

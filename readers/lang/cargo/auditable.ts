@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS, GiB, type Limits } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
-import { mayBeExecutable, openExecutable, readSection } from '../executable.js';
+import { isExecutableHeader, mayBeExecutable, openExecutable, readSection } from '../executable.js';
 import { cargoType } from './type.js';
 
 const id = 'lang/rust-binary';
@@ -155,6 +155,8 @@ export const rustBinaryCataloger: Cataloger = {
   wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
   randomAccess: true,
+  executables: true,
+  magic: isExecutableHeader,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
     catalogRustBinary(file.source ?? bufferAccess(file.bytes, file.path), file.path, ctx),
 };

@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS, GiB } from '../../../engine/limits.js';
 import type { Package } from '../../../engine/model/package.js';
 import { bufferAccess, type RandomAccess } from '../../bytes/random-access.js';
 import type { CatalogContext, Cataloger, CatalogFile, CatalogResult } from '../../cataloger.js';
-import { mayBeExecutable } from '../executable.js';
+import { isExecutableHeader, mayBeExecutable } from '../executable.js';
 import { type GoBuildInfo, type GoModule, readGoBuildInfo } from './buildinfo.js';
 
 import { golangType } from './type.js';
@@ -182,6 +182,8 @@ export const goBinaryCataloger: Cataloger = {
   wants: (path, stat) => mayBeExecutable(path, stat),
   maxBytes: 2 * GiB,
   randomAccess: true,
+  executables: true,
+  magic: isExecutableHeader,
   catalog: (file: CatalogFile, ctx: CatalogContext) =>
     catalogGoBinary(file.source ?? bufferAccess(file.bytes, file.path), file.path, ctx),
 };

@@ -8,6 +8,12 @@
  * Only the lists are read, in parallel and each bounded by MAX_PKG_INFO_FILE_BYTES; the number of
  * lists by MAX_PACKAGES_PER_DB. dpkg never installs below /usr/local, /home, /root or /srv (FHS;
  * Debian Policy §9.1), so when every candidate path lies there no list is read at all.
+ *
+ * Merged /usr (Debian 12's default, https://wiki.debian.org/UsrMerge): /bin, /sbin, /lib, /lib32,
+ * /lib64 and /libx32 are symlinks into /usr, while packages still list `/bin/bash` and
+ * `/lib/x86_64-linux-gnu/libc.so.6`. The walk sees `/usr/bin/bash`, so a listed path under an
+ * aliased directory also answers for its /usr twin (`dpkg -S /usr/bin/bash` does not: dpkg 1.21
+ * knows no aliases).
  */
 import { basename } from 'node:path';
 import {
@@ -21,6 +27,29 @@ import type { CatalogContext } from '../../cataloger.js';
 
 const INFO_DIR = '/var/lib/dpkg/info';
 const NEVER_DPKG = /^\/(?:usr\/local|home|root|srv)\//;
+const MERGED_DIRS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'] as const;
+
+/** The top-level directories that are symlinks to their /usr twin (`/bin` → `usr/bin`). */
+async function usrMerged(ctx: CatalogContext): Promise<Set<string>> {
+  const out = new Set<string>();
+  let root: Array<{ name: string; type: string }>;
+  try {
+    root = await ctx.fs.readdir('/', ctx.signal);
+  } catch {
+    return out; // the root was read by the walk already: an error here is reported there
+  }
+  for (const e of root) {
+    if (e.type !== 'symlink' && e.type !== 'unknown') continue;
+    if (!(MERGED_DIRS as readonly string[]).includes(e.name)) continue;
+    try {
+      const target = (await ctx.fs.readlink(`/${e.name}`)).replace(/\/+$/, '');
+      if (target === `usr/${e.name}` || target === `/usr/${e.name}`) out.add(e.name);
+    } catch {
+      // not a symlink (type unknown): not merged
+    }
+  }
+  return out;
+}
 const CONCURRENCY = 16;
 
 export async function dpkgOwners(
@@ -55,6 +84,12 @@ export async function dpkgOwners(
     errors.push({ path: INFO_DIR, error: serializeError(err) });
     lists = lists.slice(0, ctx.limits.MAX_PACKAGES_PER_DB);
   }
+  const merged = await usrMerged(ctx);
+  /** A listed path, and its /usr twin when it lies under a merged directory. */
+  const aliases = (line: string): string[] => {
+    const top = line.slice(1, line.indexOf('/', 1));
+    return merged.has(top) ? [line, `/usr${line}`] : [line];
+  };
   const found: Array<Array<[string, Package]>> = new Array(lists.length);
   let next = 0;
   const worker = async () => {
@@ -77,7 +112,8 @@ export async function dpkgOwners(
         continue;
       }
       const hits: Array<[string, Package]> = [];
-      for (const line of text.split('\n')) if (wanted.has(line)) hits.push([line, pkg]);
+      for (const line of text.split('\n'))
+        for (const p of merged.size > 0 ? aliases(line) : [line]) if (wanted.has(p)) hits.push([p, pkg]);
       found[i] = hits;
     }
   };

@@ -439,12 +439,17 @@ describe('readers/lang/go-binary: build info formats and hostile input', () => {
     { path: '/srv/x', mode: 0o100100, size: 4096, want: true },
     { path: '/usr/bin/x.sh', mode: 0o100755, size: 4096, want: false },
     { path: '/usr/bin/x', mode: 0o100755, size: 10, want: false },
-    { path: '/usr/local/bin/kubectl', mode: undefined, size: undefined, want: true },
-    { path: '/opt/app/server', mode: undefined, size: undefined, want: true },
-    { path: '/opt/app/app.exe', mode: undefined, size: undefined, want: true },
-    { path: '/usr/share/doc/readme', mode: undefined, size: undefined, want: false },
-    { path: '/usr/lib/x86_64-linux-gnu/libc.so.6', mode: undefined, size: undefined, want: false },
-    { path: '/usr/bin/python3.11', mode: undefined, size: undefined, want: false },
+    // Anywhere: the mode decides, not the directory.
+    { path: '/home/app/tool', mode: 0o100755, size: 4096, want: true },
+    { path: '/var/lib/x/agent', mode: 0o100700, size: 4096, want: true },
+    { path: '/home/app/tool', mode: 0o100644, size: 4096, want: false },
+    { path: '/opt/app/app.exe', mode: 0o100755, size: 4096, want: true },
+    // dpkg maintainer scripts (mode 0755, a hundred or more on a Debian root) are never binaries.
+    { path: '/var/lib/dpkg/info/bash.postinst', mode: 0o100755, size: 4096, want: false },
+    // Before the stat (no mode yet): "maybe" for any name without a script/data extension.
+    { path: '/usr/share/doc/readme', mode: undefined, size: undefined, want: true },
+    { path: '/usr/lib/x86_64-linux-gnu/libc.so.6', mode: undefined, size: undefined, want: true },
+    { path: '/srv/app/index.js', mode: undefined, size: undefined, want: false },
   ])('wants $path (mode $mode, size $size) → $want', ({ path, mode, size, want }) => {
     expect(goBinaryCataloger.wants!(path, { type: 'file', size, mode } as never)).toBe(want);
   });
