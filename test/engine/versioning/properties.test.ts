@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { versionings } from '../../../engine/versioning/api.js';
+import { normalizeComposerVersion } from '../../../engine/versioning/composer/index.js';
 import type { Comparator } from '../../../engine/versioning/types.js';
 
 const digits = fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 99999 })).map(String);
@@ -116,6 +117,20 @@ const GENERATORS: Record<string, fc.Arbitrary<string>> = {
       arbitrary: fc
         .tuple(seq(digits, fc.constant('.'), 2), fc.constantFrom('.x', '.*', '.X'))
         .map(([n, x]) => `${n}${x}-dev`),
+    },
+    {
+      // Date versions (VersionParser's second form): 20230115, 2023-01-15-10, 201001021530-beta1.
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: 1990, max: 2039 }).map(String),
+          fc.array(fc.tuple(fc.constantFrom('', '-', '.', ':'), fc.integer({ min: 0, max: 99 })), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          opt(fc.constantFrom('-beta1', 'RC2', '-dev', '-patch1')),
+        )
+        .map(([y, rest, m]) => y + rest.map(([sep, n]) => sep + String(n).padStart(2, '0')).join('') + m),
     },
   ),
   nuget: fc
@@ -306,6 +321,42 @@ describe('engine/versioning (agreement with the native oracles on generated vers
         .filter(([a, b], i) => String(sign(c.compare(a, b))) !== oracle[i])
         .map(([a, b], i) => `${a} vs ${b}: ${sign(c.compare(a, b))} != php ${oracle[i]}`);
       expect(disagree).toEqual([]);
+    },
+  );
+  it.skipIf(!haveComposerSemver)(
+    'composer normalize agrees with VersionParser::normalize on 3,000 strings of version atoms (valid or not)',
+    () => {
+      // Concatenations of the pieces normalize() treats specially: numbers, separators, stabilities
+      // in both cases, v, x/*, dev, flags, branch prefixes.
+      const atom = fc.constantFrom(
+        ...'0 1 9 10 01 123 99999 123456 2023 20230115 v V . - _ + alpha a beta b RC rc Rc p pl patch stable STABLE dev DEV x X * @dev @stable master dev- foo :'.split(
+          ' ',
+        ),
+      );
+      const inputs = fc.sample(
+        fc.array(atom, { minLength: 1, maxLength: 7 }).map((a) => a.join('')),
+        { numRuns: 3000, seed: 2026 },
+      );
+      const r = spawnSync('php', [COMPOSER_GEN, 'normalize-batch'], {
+        input: `${inputs.join('\n')}\n`,
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`php failed: ${r.stderr}`);
+      const want = r.stdout.split('\n');
+      const got = inputs.map((v) => {
+        try {
+          return normalizeComposerVersion(v);
+        } catch {
+          return '!invalid';
+        }
+      });
+      const disagree = inputs.flatMap((v, i) =>
+        got[i] === want[i] ? [] : [`${v}: ${got[i]} != ${want[i]}`],
+      );
+      expect(disagree).toEqual([]);
+      // Both outcomes are well represented.
+      expect(want.filter((w) => w === '!invalid').length).toBeGreaterThan(300);
+      expect(want.filter((w) => w !== '!invalid' && w !== '').length).toBeGreaterThan(300);
     },
   );
   if (!haveComposerSemver) {
