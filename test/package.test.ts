@@ -32,7 +32,13 @@ describe('package.json + bin/snapscan.js: the packed, installed package', () => 
   let entries: string[];
   let bin: string;
   let home: string;
-  const env = () => ({ SNAPSCAN_HOME: home, NODE_OPTIONS: '' });
+  // Without the SDK's warning switch that vitest.config.ts sets for every test: the installed
+  // launcher must silence the Node-version warning itself.
+  const env = () => ({
+    SNAPSCAN_HOME: home,
+    NODE_OPTIONS: '',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined,
+  });
 
   beforeAll(() => {
     tmp = mkdtempSync(path.join(tmpdir(), 'snapscan-pack-'));

@@ -21,9 +21,10 @@ export const EMULATOR_ENV = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
+/** `env` is laid over this process's environment; a key set to undefined is removed. */
 export function runNode(
   args: string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -50,7 +51,7 @@ export function runNode(
 
 export function runCli(
   args: string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
 ): Promise<CliResult> {
   return runNode([path.join(REPO_ROOT, 'bin/snapscan.js'), ...args], env, timeoutMs);
