@@ -8,6 +8,12 @@
  * counts it, injects faults, and holds the EC2 world the EC2 and EBS services share: volumes backed
  * by raw image files, instances with block device mappings, snapshots (a snapshot of a volume serves
  * that volume's image). Faults are decided per options (faults.ts), deterministically from a seed.
+ *
+ * Accounts: every volume, instance and snapshot lives in one account (`accountId`, default
+ * `options.accountId`). A request acts as the account of its SigV4 access key id: a key STS
+ * AssumeRole handed out acts as the role's account (and is refused with ExpiredToken once its
+ * session expired); any other key acts as the default account. EC2, EBS direct and SSM show a caller
+ * only its own account's resources, so tests can prove which credentials touched what.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -62,6 +68,8 @@ export interface VolumeSpec {
   /** KMS key ARN shown by DescribeVolumes/DescribeSnapshots (default: an emulated key when encrypted). */
   kmsKeyId?: string;
   tags?: Record<string, string>;
+  /** The account the volume (and its snapshots) live in (default `options.accountId`). */
+  accountId?: string;
 }
 
 export interface InstanceSpec {
@@ -76,6 +84,8 @@ export interface InstanceSpec {
   launchTime?: Date;
   /** DescribeInstances PlatformDetails (default `Linux/UNIX`). */
   platformDetails?: string;
+  /** Default: the account of its volumes (which must all be in one account). */
+  accountId?: string;
 }
 
 export interface SnapshotRecord {
@@ -87,6 +97,8 @@ export interface SnapshotRecord {
   kmsDenied: boolean;
   kmsKeyId: string | undefined;
   ownerId: string;
+  /** The account it lives in (who sees it); `ownerId` differs for a snapshot shared with that account. */
+  accountId: string;
   description: string;
   startTime: Date;
   tags: Record<string, string>;
@@ -105,6 +117,7 @@ export interface VolumeRecord {
   kmsDenied: boolean;
   kmsKeyId: string | undefined;
   tags: Record<string, string>;
+  accountId: string;
 }
 
 export interface InstanceRecord {
@@ -118,6 +131,7 @@ export interface InstanceRecord {
   launchTime: Date;
   platformDetails: string;
   availabilityZone: string | undefined;
+  accountId: string;
 }
 
 /** Runs before the request with this action is answered (after counting): e.g. remove an instance mid-scan. */
@@ -207,6 +221,7 @@ export class Emulator {
     const size = await this.images.fileSize(spec.imagePath);
     const volumeId = spec.volumeId ?? this.id('vol');
     const encrypted = spec.encrypted ?? spec.kmsDenied ?? false;
+    const accountId = spec.accountId ?? this.options.accountId;
     this.volumes.set(volumeId, {
       volumeId,
       imagePath: spec.imagePath,
@@ -216,17 +231,26 @@ export class Emulator {
       kmsDenied: spec.kmsDenied ?? false,
       kmsKeyId: encrypted
         ? (spec.kmsKeyId ??
-          `arn:aws:kms:${this.options.region}:${this.options.accountId}:key/00000000-0000-4000-8000-${volumeId.slice(-12)}`)
+          `arn:aws:kms:${this.options.region}:${accountId}:key/00000000-0000-4000-8000-${volumeId.slice(-12)}`)
         : undefined,
       tags: { ...spec.tags },
+      accountId,
     });
     return volumeId;
   }
 
   addInstance(spec: InstanceSpec): string {
     const instanceId = spec.instanceId ?? this.id('i');
-    for (const v of spec.volumes)
-      if (!this.volumes.has(v.volumeId)) throw new Error(`no volume ${v.volumeId}`);
+    const accountId =
+      spec.accountId ??
+      this.volumes.get(spec.volumes[0]?.volumeId ?? '')?.accountId ??
+      this.options.accountId;
+    for (const v of spec.volumes) {
+      const vol = this.volumes.get(v.volumeId);
+      if (!vol) throw new Error(`no volume ${v.volumeId}`);
+      if (vol.accountId !== accountId)
+        throw new Error(`volume ${v.volumeId} is in account ${vol.accountId}, not ${accountId}`);
+    }
     this.instances.set(instanceId, {
       instanceId,
       volumes: spec.volumes.map((v) => ({ ...v })),
@@ -238,6 +262,7 @@ export class Emulator {
       launchTime: spec.launchTime ?? new Date(Date.UTC(2026, 0, 1)),
       platformDetails: spec.platformDetails ?? 'Linux/UNIX',
       availabilityZone: this.volumes.get(spec.volumes[0]?.volumeId ?? '')?.az ?? `${this.options.region}a`,
+      accountId,
     });
     return instanceId;
   }
@@ -290,7 +315,7 @@ export class Emulator {
   ): string {
     const tool = o.tool ?? 'aws-backup';
     const startTime = new Date((o.now ?? new Date()).getTime() - (o.ageMs ?? 3 * 60 * 60 * 1000));
-    const account = this.options.accountId;
+    const account = this.volumes.get(volumeId)?.accountId ?? this.options.accountId;
     const region = this.options.region;
     const backup = {
       description: `This snapshot is created by the AWS Backup service.`,
@@ -307,10 +332,19 @@ export class Emulator {
     return this.addSnapshot(volumeId, { ...kind, startTime, ...(o.state ? { state: o.state } : {}) });
   }
 
-  /** Creates a snapshot record (CreateSnapshot(s) and addSnapshot). */
-  newSnapshot(volumeId: string, description: string, tags: Record<string, string>): SnapshotRecord {
+  /**
+   * Creates a snapshot record (CreateSnapshot(s) and addSnapshot) in the volume's account; with
+   * `callerAccount` (a request), a volume of another account is not found, as EC2 answers.
+   */
+  newSnapshot(
+    volumeId: string,
+    description: string,
+    tags: Record<string, string>,
+    callerAccount?: string,
+  ): SnapshotRecord {
     const vol = this.volumes.get(volumeId);
-    if (!vol) throw new HttpFault(400, 'InvalidVolume.NotFound', `The volume '${volumeId}' does not exist.`);
+    if (!vol || (callerAccount !== undefined && vol.accountId !== callerAccount))
+      throw new HttpFault(400, 'InvalidVolume.NotFound', `The volume '${volumeId}' does not exist.`);
     const s: SnapshotRecord = {
       snapshotId: this.id('snap'),
       volumeId,
@@ -319,7 +353,8 @@ export class Emulator {
       encrypted: vol.encrypted,
       kmsDenied: vol.kmsDenied,
       kmsKeyId: vol.kmsKeyId,
-      ownerId: this.options.accountId,
+      ownerId: vol.accountId,
+      accountId: vol.accountId,
       description,
       startTime: new Date(),
       tags: { ...tags },
@@ -332,9 +367,25 @@ export class Emulator {
     return s;
   }
 
-  /** Live (not deleted) snapshots, for assertions. */
-  snapshots(): SnapshotRecord[] {
-    return [...this.snapshotsById.values()].filter((s) => !s.deleted);
+  /** Live (not deleted) snapshots, for assertions; with `accountId`, only those living in that account. */
+  snapshots(accountId?: string): SnapshotRecord[] {
+    return [...this.snapshotsById.values()].filter(
+      (s) => !s.deleted && (accountId === undefined || s.accountId === accountId),
+    );
+  }
+
+  /**
+   * The account a request acts as, from its SigV4 access key id (Authorization header, or
+   * X-Amz-Credential of a presigned URL): an AssumeRole session's account, else the default one.
+   * `expired` when the key belongs to a session past its expiration.
+   */
+  callerOf(req: IncomingMessage, url: URL): { account: string; expired: boolean } {
+    const auth = String(req.headers.authorization ?? '');
+    const akid =
+      /Credential=([^/,\s]+)\//.exec(auth)?.[1] ?? url.searchParams.get('X-Amz-Credential')?.split('/')[0];
+    const session = akid ? this.services.sts.sessions.get(akid) : undefined;
+    if (!session) return { account: this.options.accountId, expired: false };
+    return { account: session.account, expired: session.expiration.getTime() <= Date.now() };
   }
 
   stateOf(s: SnapshotRecord): SnapshotState {
@@ -384,7 +435,12 @@ export class Emulator {
     req: IncomingMessage,
     url: URL,
   ): Promise<
-    | { service: EmulatorService; call: Omit<EmulatorCall, 'res'>; faultKey?: string; badJson?: boolean }
+    | {
+        service: EmulatorService;
+        call: Omit<EmulatorCall, 'res' | 'account'>;
+        faultKey?: string;
+        badJson?: boolean;
+      }
     | undefined
   > {
     const all = Object.values(this.services) as EmulatorService[];
@@ -443,7 +499,8 @@ export class Emulator {
       return;
     }
     const { service } = routed;
-    const call: EmulatorCall = { ...routed.call, res };
+    const caller = this.callerOf(req, url);
+    const call: EmulatorCall = { ...routed.call, res, account: caller.account };
     this.count(call.action);
     const perService = this.countsByService[service.id] ?? {};
     this.countsByService[service.id] = perService;
@@ -451,6 +508,11 @@ export class Emulator {
     for (const hook of [...this.hooks]) hook(call.action, this.counts[call.action]!);
     const key = routed.faultKey ?? `${call.action}|${this.counts[call.action]}`;
     if (await this.faults(service, call.action, key, res)) return;
+    if (caller.expired) {
+      req.resume();
+      service.sendFault(call, 400, 'ExpiredToken', 'The security token included in the request is expired');
+      return;
+    }
     if (routed.badJson) {
       service.sendFault(call, 400, 'SerializationException', 'The request body is not a JSON object.');
       return;

@@ -4,6 +4,8 @@
  *   GET /snapshots/{id}/blocks/{index}?blockToken=…                              GetSnapshotBlock
  *   GET /snapshots/{second}/changedblocks?firstSnapshotId&maxResults&pageToken   ListChangedBlocks
  * A snapshot serves its volume's image file; only 512 KiB blocks holding a non-zero byte are listed.
+ * A snapshot of another account than the caller's (not shared) is AccessDeniedException
+ * UNAUTHORIZED_ACCOUNT.
  *
  * https://docs.aws.amazon.com/ebs/latest/APIReference/API_GetSnapshotBlock.html
  */
@@ -65,14 +67,15 @@ export class EbsService implements EmulatorService {
   async handle(call: EmulatorCall): Promise<void> {
     const m = ROUTE.exec(call.url.pathname)!;
     call.req.resume();
-    const snap = this.snapshot(decodeURIComponent(m[1]!));
+    const snap = this.snapshot(decodeURIComponent(m[1]!), call.account);
     const q = call.url.searchParams;
     if (call.action === 'ListSnapshotBlocks') await this.listSnapshotBlocks(snap, q, call.res);
-    else if (call.action === 'ListChangedBlocks') await this.listChangedBlocks(snap, q, call.res);
+    else if (call.action === 'ListChangedBlocks')
+      await this.listChangedBlocks(snap, q, call.res, call.account);
     else await this.getSnapshotBlock(snap, m[3]!, q, call.res, `${snap.snapshotId}/${m[3]}`);
   }
 
-  private snapshot(snapshotId: string): SnapshotRecord {
+  private snapshot(snapshotId: string, account: string): SnapshotRecord {
     const snap = this.emu.snapshotsById.get(snapshotId);
     if (!snap || snap.deleted) {
       throw new HttpFault(
@@ -80,6 +83,14 @@ export class EbsService implements EmulatorService {
         'ResourceNotFoundException',
         `The snapshot '${snapshotId}' does not exist.`,
         'SNAPSHOT_NOT_FOUND',
+      );
+    }
+    if (snap.accountId !== account) {
+      throw new HttpFault(
+        403,
+        'AccessDeniedException',
+        `Account ${account} is not authorized to access snapshot ${snapshotId}`,
+        'UNAUTHORIZED_ACCOUNT',
       );
     }
     if (this.emu.stateOf(snap) !== 'completed') {
@@ -94,7 +105,7 @@ export class EbsService implements EmulatorService {
       throw new HttpFault(
         403,
         'AccessDeniedException',
-        `User: arn:aws:iam::${this.emu.options.accountId}:user/scanner is not authorized to perform: kms:Decrypt on the key used to encrypt ${snapshotId}`,
+        `User: arn:aws:iam::${account}:user/scanner is not authorized to perform: kms:Decrypt on the key used to encrypt ${snapshotId}`,
         'DEPENDENCY_ACCESS_DENIED',
       );
     }
@@ -157,10 +168,15 @@ export class EbsService implements EmulatorService {
     sendJson(res, 200, body);
   }
 
-  private async listChangedBlocks(second: SnapshotRecord, q: URLSearchParams, res: ServerResponse) {
+  private async listChangedBlocks(
+    second: SnapshotRecord,
+    q: URLSearchParams,
+    res: ServerResponse,
+    account: string,
+  ) {
     const limit = this.pageSize(q);
     const firstId = q.get('firstSnapshotId');
-    const first = firstId ? this.snapshot(firstId) : undefined;
+    const first = firstId ? this.snapshot(firstId, account) : undefined;
     let from = Number(q.get('startingBlockIndex') ?? 0);
     const pageToken = q.get('pageToken');
     if (pageToken) from = this.checkToken('page', second.snapshotId, pageToken, 'INVALID_PAGE_TOKEN');

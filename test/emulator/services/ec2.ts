@@ -4,7 +4,9 @@
  *   MaxResults + NextToken) DescribeVolumes CreateSnapshot CreateSnapshots DescribeSnapshots (OwnerIds,
  *   SnapshotIds, filters tag-key / tag:K / status / volume-id / snapshot-id / owner-id / start-time /
  *   encrypted / description, `*` and `?` wildcards, paging) DeleteSnapshot CreateTags.
- * State lives on the Emulator (volumes, instances, snapshots), shared with the EBS service.
+ * State lives on the Emulator (volumes, instances, snapshots), shared with the EBS service; a caller
+ * sees only the resources of its own account (`call.account`): another account's instance, volume
+ * or snapshot is "not found", as EC2 answers for ids it does not show you.
  *
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
@@ -64,7 +66,7 @@ export class Ec2Service implements EmulatorService {
   }
 
   async handle(call: EmulatorCall): Promise<void> {
-    const result = this.answer(call.action, call.form!);
+    const result = this.answer(call.action, call.form!, call.account);
     sendXml(
       call.res,
       200,
@@ -72,28 +74,28 @@ export class Ec2Service implements EmulatorService {
     );
   }
 
-  private answer(action: string, form: URLSearchParams): XmlNode {
+  private answer(action: string, form: URLSearchParams, account: string): XmlNode {
     switch (action) {
       case 'DescribeInstances':
-        return this.describeInstances(form);
+        return this.describeInstances(form, account);
       case 'DescribeVolumes':
-        return this.describeVolumes(form);
+        return this.describeVolumes(form, account);
       case 'CreateSnapshot': {
         const volumeId = form.get('VolumeId') ?? '';
         const tags = tagSpecs(form, 'snapshot');
-        const s = this.emu.newSnapshot(volumeId, form.get('Description') ?? '', tags);
+        const s = this.emu.newSnapshot(volumeId, form.get('Description') ?? '', tags, account);
         return this.snapshotXml(s, 'status');
       }
       case 'CreateSnapshots':
-        return this.createSnapshots(form);
+        return this.createSnapshots(form, account);
       case 'DescribeSnapshots':
-        return this.describeSnapshots(form);
+        return this.describeSnapshots(form, account);
       case 'DeleteSnapshot': {
         const id = form.get('SnapshotId') ?? '';
         const s = this.emu.snapshotsById.get(id);
-        if (!s || s.deleted)
+        if (!s || s.deleted || s.accountId !== account)
           throw new HttpFault(400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
-        if (s.ownerId !== this.emu.options.accountId) {
+        if (s.ownerId !== account) {
           throw new HttpFault(
             400,
             'UnauthorizedOperation',
@@ -109,7 +111,7 @@ export class Ec2Service implements EmulatorService {
         for (const id of ids) {
           const target =
             this.emu.snapshotsById.get(id) ?? this.emu.volumes.get(id) ?? this.emu.instances.get(id);
-          if (!target || (target as SnapshotRecord).deleted) {
+          if (!target || (target as SnapshotRecord).deleted || target.accountId !== account) {
             throw new HttpFault(400, 'InvalidID', `The ID '${id}' is not valid`);
           }
           Object.assign(target.tags, tags);
@@ -121,15 +123,16 @@ export class Ec2Service implements EmulatorService {
     }
   }
 
-  private describeInstances(form: URLSearchParams): XmlNode {
+  private describeInstances(form: URLSearchParams, account: string): XmlNode {
     const ids = list(form, 'InstanceId');
     for (const id of ids) {
-      if (!this.emu.instances.has(id)) {
+      if (this.emu.instances.get(id)?.accountId !== account) {
         throw new HttpFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
       }
     }
     const filters = filterList(form);
     const all = [...this.emu.instances.values()].filter((i) => {
+      if (i.accountId !== account) return false;
       if (ids.length && !ids.includes(i.instanceId)) return false;
       return filters.every(([name, values]) => instanceMatches(i, name, values));
     });
@@ -157,7 +160,7 @@ export class Ec2Service implements EmulatorService {
     return {
       reservationSet: chosen.map((i) => ({
         reservationId: `r-${i.instanceId.slice(2)}`,
-        ownerId: this.emu.options.accountId,
+        ownerId: i.accountId,
         instancesSet: [this.instanceXml(i)],
       })),
       nextToken: more ? String(start + max) : undefined,
@@ -194,10 +197,10 @@ export class Ec2Service implements EmulatorService {
     };
   }
 
-  private describeVolumes(form: URLSearchParams): XmlNode {
+  private describeVolumes(form: URLSearchParams, account: string): XmlNode {
     const ids = list(form, 'VolumeId');
     for (const id of ids) {
-      if (!this.emu.volumes.has(id))
+      if (this.emu.volumes.get(id)?.accountId !== account)
         throw new HttpFault(400, 'InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
     }
     const filters = filterList(form);
@@ -210,6 +213,7 @@ export class Ec2Service implements EmulatorService {
       return undefined;
     };
     const chosen = [...this.emu.volumes.values()].filter((v) => {
+      if (v.accountId !== account) return false;
       if (ids.length && !ids.includes(v.volumeId)) return false;
       const att = attachment(v.volumeId);
       for (const [name, values] of filters) {
@@ -238,10 +242,10 @@ export class Ec2Service implements EmulatorService {
     };
   }
 
-  private createSnapshots(form: URLSearchParams): XmlNode {
+  private createSnapshots(form: URLSearchParams, account: string): XmlNode {
     const instanceId = form.get('InstanceSpecification.InstanceId') ?? '';
     const inst = this.emu.instances.get(instanceId);
-    if (!inst)
+    if (!inst || inst.accountId !== account)
       throw new HttpFault(
         400,
         'InvalidInstanceID.NotFound',
@@ -263,7 +267,9 @@ export class Ec2Service implements EmulatorService {
       if (excludeBoot && v.device === inst.rootDeviceName) continue;
       if (excluded.includes(v.volumeId)) continue;
       const volTags = copy ? this.emu.volumes.get(v.volumeId)!.tags : {};
-      created.push(this.emu.newSnapshot(v.volumeId, form.get('Description') ?? '', { ...volTags, ...tags }));
+      created.push(
+        this.emu.newSnapshot(v.volumeId, form.get('Description') ?? '', { ...volTags, ...tags }, account),
+      );
     }
     return { snapshotSet: created.map((s) => this.snapshotXml(s, 'state')) };
   }
@@ -287,16 +293,16 @@ export class Ec2Service implements EmulatorService {
     };
   }
 
-  private describeSnapshots(form: URLSearchParams): XmlNode {
+  private describeSnapshots(form: URLSearchParams, account: string): XmlNode {
     const ids = list(form, 'SnapshotId');
     for (const id of ids) {
       const s = this.emu.snapshotsById.get(id);
-      if (!s || s.deleted)
+      if (!s || s.deleted || s.accountId !== account)
         throw new HttpFault(400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
     }
-    const owners = list(form, 'Owner').map((o) => (o === 'self' ? this.emu.options.accountId : o));
+    const owners = list(form, 'Owner').map((o) => (o === 'self' ? account : o));
     const filters = filterList(form);
-    let chosen = this.emu.snapshots().filter((s) => {
+    let chosen = this.emu.snapshots(account).filter((s) => {
       if (ids.length && !ids.includes(s.snapshotId)) return false;
       if (owners.length && !owners.includes(s.ownerId)) return false;
       return filters.every(([name, values]) => this.snapshotMatches(s, name, values));

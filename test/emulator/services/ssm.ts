@@ -15,7 +15,8 @@
  * Architecture, URL, Summary, PackageId (the source rpm file name); for dpkg Name, Publisher
  * (Maintainer), Version (the full Debian version, epoch included), ApplicationType (Section),
  * Architecture, URL, Summary, PackageId (`name_version_arch.deb`). Architecture is normalised as the
- * agent does (amd64 → x86_64). Empty attributes are left out.
+ * agent does (amd64 → x86_64). Empty attributes are left out. An agent belongs to its instance's
+ * account: a caller sees only its own account's agents and inventories.
  *
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListInventoryEntries.html
@@ -37,6 +38,8 @@ export interface AgentSpec {
   platformVersion: string;
   agentVersion?: string;
   lastPingDateTime?: Date;
+  /** Default: the account of the emulated instance, else the emulator's default account. */
+  accountId?: string;
 }
 
 export interface InventorySpec {
@@ -63,7 +66,8 @@ export interface InventoryPackage {
   installedTime?: Date;
 }
 
-interface Agent extends Required<Omit<AgentSpec, 'lastPingDateTime'>> {
+interface Agent extends Required<Omit<AgentSpec, 'lastPingDateTime' | 'accountId'>> {
+  accountId: string;
   instanceId: string;
   lastPingDateTime: Date;
   registrationDate: Date;
@@ -138,6 +142,8 @@ export class SsmService implements EmulatorService {
       agentVersion: spec.agentVersion ?? '3.3.1142.0',
       lastPingDateTime: spec.lastPingDateTime ?? now,
       registrationDate: this.agents.get(instanceId)?.registrationDate ?? now,
+      accountId:
+        spec.accountId ?? this.emu.instances.get(instanceId)?.accountId ?? this.emu.options.accountId,
     });
   }
 
@@ -184,8 +190,8 @@ export class SsmService implements EmulatorService {
 
   async handle(call: EmulatorCall): Promise<void> {
     const body = call.json ?? {};
-    if (call.action === 'DescribeInstanceInformation') return this.describe(body, call.res);
-    if (call.action === 'ListInventoryEntries') return this.listInventory(body, call.res);
+    if (call.action === 'DescribeInstanceInformation') return this.describe(body, call.res, call.account);
+    if (call.action === 'ListInventoryEntries') return this.listInventory(body, call.res, call.account);
     throw new HttpFault(
       400,
       'UnknownOperationException',
@@ -193,34 +199,36 @@ export class SsmService implements EmulatorService {
     );
   }
 
-  private describe(body: Record<string, unknown>, res: ServerResponse): void {
+  private describe(body: Record<string, unknown>, res: ServerResponse, account: string): void {
     const max = pageSize(body.MaxResults, 5, 50, 50);
     const conditions: [string, string[]][] = [];
     for (const f of (body.InstanceInformationFilterList as { key?: string; valueSet?: string[] }[]) ?? [])
       conditions.push([f.key ?? '', f.valueSet ?? []]);
     for (const f of (body.Filters as { Key?: string; Values?: string[] }[]) ?? [])
       conditions.push([f.Key ?? '', f.Values ?? []]);
-    const list = [...this.agents.values()].filter((a) =>
-      conditions.every(([key, values]) => {
-        switch (key) {
-          case 'InstanceIds':
-            return values.includes(a.instanceId);
-          case 'PingStatus':
-            return values.includes(a.pingStatus);
-          case 'PlatformTypes':
-            return values.includes(a.platformType);
-          case 'ResourceType':
-            return values.includes('EC2Instance');
-          case 'AgentVersion':
-            return values.includes(a.agentVersion);
-          default:
-            throw new HttpFault(
-              400,
-              'InvalidInstanceInformationFilterValue',
-              `filter key ${key} is not valid`,
-            );
-        }
-      }),
+    const list = [...this.agents.values()].filter(
+      (a) =>
+        a.accountId === account &&
+        conditions.every(([key, values]) => {
+          switch (key) {
+            case 'InstanceIds':
+              return values.includes(a.instanceId);
+            case 'PingStatus':
+              return values.includes(a.pingStatus);
+            case 'PlatformTypes':
+              return values.includes(a.platformType);
+            case 'ResourceType':
+              return values.includes('EC2Instance');
+            case 'AgentVersion':
+              return values.includes(a.agentVersion);
+            default:
+              throw new HttpFault(
+                400,
+                'InvalidInstanceInformationFilterValue',
+                `filter key ${key} is not valid`,
+              );
+          }
+        }),
     );
     const start = offset(body.NextToken);
     const page = list.slice(start, start + max);
@@ -251,7 +259,7 @@ export class SsmService implements EmulatorService {
     );
   }
 
-  private listInventory(body: Record<string, unknown>, res: ServerResponse): void {
+  private listInventory(body: Record<string, unknown>, res: ServerResponse, account: string): void {
     const instanceId = String(body.InstanceId ?? '');
     const typeName = String(body.TypeName ?? '');
     if (!/^(AWS|Custom):[A-Za-z0-9_.-]+$/.test(typeName))
@@ -260,7 +268,7 @@ export class SsmService implements EmulatorService {
         'InvalidTypeNameException',
         `The parameter type name ${typeName} is not valid.`,
       );
-    if (!this.agents.has(instanceId))
+    if (this.agents.get(instanceId)?.accountId !== account)
       throw new HttpFault(400, 'InvalidInstanceId', `Instance Id ${instanceId} is not valid.`);
     const max = pageSize(body.MaxResults, 1, 50, 50);
     const inv = this.inventories.get(instanceId);

@@ -3,7 +3,10 @@
  * Roles are registered by tests (`addRole`, with an optional external id the trust policy requires);
  * an unknown role or a wrong/missing external id is AccessDenied, as STS answers. Credentials handed
  * out by AssumeRole are remembered, so GetCallerIdentity signed with them names the role's account
- * and assumed-role ARN (the access key id comes from the SigV4 Authorization header).
+ * and assumed-role ARN (the access key id comes from the SigV4 Authorization header); the server
+ * makes EC2, EBS and SSM requests signed with them act as that account, and refuses them with
+ * ExpiredToken after `expiration`. `sessionLifetimeMs` lets a test issue sessions shorter than STS's
+ * 15-minute minimum (to see them renewed).
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
  */
@@ -38,7 +41,9 @@ export class StsService implements EmulatorService {
   /** Every successful AssumeRole, by the access key id it returned. */
   readonly sessions = new Map<string, AssumedSession>();
   /** AssumeRole attempts, successful or not (role ARN and outcome), in order. */
-  readonly assumeCalls: { roleArn: string; ok: boolean; code?: string }[] = [];
+  readonly assumeCalls: { roleArn: string; ok: boolean; code?: string; externalId?: string }[] = [];
+  /** When set, every session lasts this long, whatever DurationSeconds asked (tests of renewal). */
+  sessionLifetimeMs: number | undefined;
 
   constructor(private readonly emu: Emulator) {}
 
@@ -87,9 +92,15 @@ export class StsService implements EmulatorService {
     if (!Number.isSafeInteger(duration) || duration < 900 || duration > 43_200)
       throw new HttpFault(400, 'ValidationError', 'Value at durationSeconds failed to satisfy constraint');
     const role = this.roles.get(roleArn);
-    const caller = `arn:aws:iam::${this.emu.options.accountId}:user/snapscan-emulator`;
-    if (!role || (role.externalId !== undefined && role.externalId !== f.get('ExternalId'))) {
-      this.assumeCalls.push({ roleArn, ok: false, code: 'AccessDenied' });
+    const caller = `arn:aws:iam::${call.account}:user/snapscan-emulator`;
+    const externalId = f.get('ExternalId') ?? undefined;
+    if (!role || (role.externalId !== undefined && role.externalId !== externalId)) {
+      this.assumeCalls.push({
+        roleArn,
+        ok: false,
+        code: 'AccessDenied',
+        ...(externalId ? { externalId } : {}),
+      });
       throw new HttpFault(
         403,
         'AccessDenied',
@@ -97,9 +108,9 @@ export class StsService implements EmulatorService {
       );
     }
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-    const expiration = new Date(Date.now() + duration * 1000);
+    const expiration = new Date(Date.now() + (this.sessionLifetimeMs ?? duration * 1000));
     this.sessions.set(accessKeyId, { accessKeyId, roleArn, account: role.account, sessionName, expiration });
-    this.assumeCalls.push({ roleArn, ok: true });
+    this.assumeCalls.push({ roleArn, ok: true, ...(externalId ? { externalId } : {}) });
     const body = document('AssumeRoleResponse', STS_NS, {
       AssumeRoleResult: {
         Credentials: {

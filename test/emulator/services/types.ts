@@ -22,6 +22,8 @@ export interface EmulatorCall {
   json?: Record<string, unknown>;
   /** Service name from the SigV4 credential scope, when signed. */
   signingService?: string;
+  /** The account the request acts as (Emulator.callerOf): whose EC2/EBS/SSM resources it sees. */
+  account: string;
 }
 
 export interface RestMatch {
