@@ -1,5 +1,6 @@
 /**
- * Coverage records: one per instance per pass, named with Amazon Inspector's coverage fields
+ * Coverage records: one per instance per pass (and one per region for a member account whose role
+ * could not be assumed, resourceType AWS_ACCOUNT), named with Amazon Inspector's coverage fields
  * (https://docs.aws.amazon.com/inspector/v2/APIReference/API_CoveredResource.html, ScanStatus
  * reason codes from https://docs.aws.amazon.com/inspector/v2/APIReference/API_ScanStatus.html) so
  * dashboards built for Inspector map 1:1. `PARTIAL_SCAN` is snapscan's own: Inspector has no code
@@ -47,7 +48,8 @@ export interface CoverageRecord {
   resourceId: string;
   accountId: string;
   region: string;
-  resourceType: 'AWS_EC2_INSTANCE';
+  /** AWS_ACCOUNT: a member account the pass could not enter (its role could not be assumed). */
+  resourceType: 'AWS_EC2_INSTANCE' | 'AWS_ACCOUNT';
   scanMode?: ScanMode;
   scanStatus: { statusCode: 'ACTIVE' | 'INACTIVE'; reason: ScanStatusReason };
   /** snapscan: why the method was chosen (hybrid fallback), e.g. STALE_INVENTORY with an agentless scan. */

@@ -47,7 +47,7 @@ export interface JobResult {
 
 export interface ExecuteDeps {
   cfg: SchedulerConfig;
-  clients: Pick<SchedulerClients, 'ec2' | 'ssm'>;
+  clients: Pick<SchedulerClients, 'ec2' | 'ssm' | 'credentials'>;
   pool: ScanPool;
   store: VulnStore;
   state: StateStore;
@@ -110,6 +110,10 @@ export async function executeJob(
       pool: d.pool,
       ec2: d.clients.ec2(job.region, job.accountId),
       accountId: job.accountId,
+      // A member account's snapshots are read with its session (they never leave the account).
+      ...(d.clients.credentials?.(job.accountId)
+        ? { credentials: d.clients.credentials(job.accountId)! }
+        : {}),
       runId: d.runId,
       handleSignals: false,
       snapshotTtlMs: d.cfg.snapshotTtlMs,

@@ -18,6 +18,7 @@ import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-e
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { ScanError } from '../engine/errors.js';
 import { exportRun } from '../engine/export/index.js';
 import type { ResourceResult } from '../engine/export/sbom-input.js';
@@ -29,6 +30,7 @@ import { findingsForInventories } from '../engine/scan/scan-targets.js';
 import { TOOL } from '../engine/version.js';
 import type { VulnStore } from '../engine/vulndb/index.js';
 import type { ScanPool } from '../workers/pool.js';
+import { type AccountPlan, accountCoverage } from './accounts.js';
 import { type CoverageRecord, type ScanMode, type ScanStatusReason, statusCodeOf } from './coverage.js';
 import { chooseMethod, dueness, eligibility, type SchedulerMode } from './decide.js';
 import { type DiscoveredInstance, discoverInstances } from './discover.js';
@@ -64,11 +66,18 @@ export interface SchedulerConfig {
 }
 
 export interface SchedulerClients {
-  /** Clients of a region; `accountId` names a member account (absent: the scheduler's own). */
+  /**
+   * Clients of a region; `accountId` names a member account (absent, or the central account: the
+   * scheduler's own credentials; a member: its assumed-role session, scheduler/accounts.ts).
+   */
   ec2(region: string, accountId?: string): EC2Client;
   ssm(region: string, accountId?: string): SSMClient;
   sts: STSClient;
   events?: EventBridgeClient;
+  /** Credentials for EBS direct reads in a member account (undefined: the standard chain). */
+  credentials?(accountId: string): AwsCredentialIdentityProvider | undefined;
+  /** Which accounts the pass covers (undefined: the central account alone). */
+  planAccounts?(central: string, signal?: AbortSignal): Promise<AccountPlan>;
 }
 
 export interface PassContext {
@@ -146,6 +155,12 @@ export interface PassReport {
   events?: PublishReport;
   manifestKey?: string;
   coverage: CoverageRecord[];
+  /** Accounts covered, those whose role could not be assumed, and those Organizations lists as not ACTIVE. */
+  accounts?: {
+    scanned: string[];
+    denied: { accountId: string; message: string }[];
+    skipped: { accountId: string; status: string }[];
+  };
 }
 
 export const INDEX_KEY = 'index.json';
@@ -241,23 +256,48 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   const bus = cfg.eventsBus;
   const passMode = new Map<string, CoverageRecord['pass']>();
 
-  // Janitor: snapshots of passes that never finished (their marker is still there) and of workers
-  // that died (stale heartbeat), then expired ones.
+  const accountId = await (async () => {
+    try {
+      return (await ctx.clients.sts.send(new GetCallerIdentityCommand({}))).Account ?? LOCAL_ACCOUNT;
+    } catch (err) {
+      log(`sts GetCallerIdentity: ${(err as Error).message} (account recorded as "${LOCAL_ACCOUNT}")`);
+      return LOCAL_ACCOUNT;
+    }
+  })();
+
+  // Accounts: the central one alone, or the listed/organization accounts whose role could be assumed.
+  const accountPlan: AccountPlan =
+    !o.rematchOnly && ctx.clients.planAccounts
+      ? await ctx.clients.planAccounts(accountId, ctx.signal)
+      : { accounts: [{ accountId, central: true }], denied: [], skipped: [] };
+  const multiAccount = ctx.clients.planAccounts !== undefined;
+  report.accounts = {
+    scanned: accountPlan.accounts.map((a) => a.accountId),
+    denied: accountPlan.denied.map((d) => ({ accountId: d.accountId, message: d.error.message })),
+    skipped: accountPlan.skipped,
+  };
+
+  // Janitor, per account × region: snapshots of passes that never finished (their marker is still
+  // there) and of workers that died (stale heartbeat), then expired ones. Each account's snapshots
+  // are listed and deleted with its own session. An account not entered this pass may still hold a
+  // dead pass's snapshots: its markers are kept (not ok).
   const janitorEverywhere = async (deadRuns: ReadonlySet<string>): Promise<{ ok: boolean }> => {
-    let ok = true;
-    for (const region of cfg.regions) {
-      try {
-        const j = await runJanitor(ctx.clients.ec2(region), {
-          now: ctx.now(),
-          deadRuns,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        report.janitor.deleted += j.deleted.length;
-        report.janitor.failed += j.failed.length;
-        if (j.failed.length) ok = false;
-      } catch (err) {
-        ok = false;
-        log(`janitor ${region}: ${(err as Error).message}`);
+    let ok = accountPlan.denied.length === 0;
+    for (const account of accountPlan.accounts) {
+      for (const region of cfg.regions) {
+        try {
+          const j = await runJanitor(ctx.clients.ec2(region, account.accountId), {
+            now: ctx.now(),
+            deadRuns,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+          report.janitor.deleted += j.deleted.length;
+          report.janitor.failed += j.failed.length;
+          if (j.failed.length) ok = false;
+        } catch (err) {
+          ok = false;
+          log(`janitor ${multiAccount ? `${account.accountId} ` : ''}${region}: ${(err as Error).message}`);
+        }
       }
     }
     return { ok };
@@ -322,128 +362,126 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
     entry.findingsKey = key;
   };
 
-  const accountId = await (async () => {
-    try {
-      return (await ctx.clients.sts.send(new GetCallerIdentityCommand({}))).Account ?? LOCAL_ACCOUNT;
-    } catch (err) {
-      log(`sts GetCallerIdentity: ${(err as Error).message} (account recorded as "${LOCAL_ACCOUNT}")`);
-      return LOCAL_ACCOUNT;
-    }
-  })();
-
   // ---- plan ----
   const jobs: ScanJob[] = [];
   /** Instances scanned this pass (not re-matched again), and those whose result was applied. */
   const handled = new Set<string>();
   const applied = new Set<string>();
-  if (!o.rematchOnly) {
-    for (const region of cfg.regions) {
-      const ec2 = ctx.clients.ec2(region);
-      const instances: DiscoveredInstance[] = await discoverInstances(ec2, region, ctx.signal);
-      let managed = new Map<string, ManagedInstance>();
-      if (cfg.mode !== 'agentless') {
+  const planTargets = o.rematchOnly
+    ? []
+    : accountPlan.accounts.flatMap((a) => cfg.regions.map((region) => ({ accountId: a.accountId, region })));
+  for (const { accountId, region } of planTargets) {
+    const ec2 = ctx.clients.ec2(region, accountId);
+    const instances: DiscoveredInstance[] = await discoverInstances(ec2, region, ctx.signal);
+    let managed = new Map<string, ManagedInstance>();
+    if (cfg.mode !== 'agentless') {
+      try {
+        managed = await describeManagedInstances(ctx.clients.ssm(region, accountId), ctx.signal);
+      } catch (err) {
+        // SSM unreachable or denied: every instance counts as unmanaged this pass (hybrid falls back
+        // to snapshots, ssm-only records UNMANAGED_EC2_INSTANCE); the pass goes on.
+        if (ctx.signal?.aborted) throw err;
+        log(
+          `ssm ${multiAccount ? `${accountId} ` : ''}${region}: DescribeInstanceInformation: ${(err as Error).name}: ${(err as Error).message}`,
+        );
+      }
+    }
+    const seen = new Set<string>();
+    for (const inst of instances) {
+      seen.add(inst.instanceId);
+      const prev = next.instances[inst.instanceId];
+      const entry: InstanceEntry = prev ?? {
+        instanceId: inst.instanceId,
+        accountId,
+        region,
+        tags: inst.tags,
+        reason: 'PENDING_INITIAL_SCAN',
+      };
+      entry.tags = inst.tags;
+      entry.accountId = accountId;
+      next.instances[inst.instanceId] = entry;
+      const el = eligibility(inst);
+      if (el.kind === 'terminated') {
+        if (!entry.terminatedAt) await terminate(entry);
+        continue;
+      }
+      delete entry.terminatedAt;
+      if (el.kind === 'skip') {
+        entry.reason = el.reason;
+        passMode.set(inst.instanceId, 'skipped');
+        report.counts.skipped++;
+        continue;
+      }
+      if (el.kind === 'transient') {
+        passMode.set(inst.instanceId, 'skipped');
+        report.counts.skipped++;
+        continue;
+      }
+      const m = managed.get(inst.instanceId);
+      let captureTime: string | undefined;
+      if (m?.pingStatus === 'Online' && platformOf(m)) {
         try {
-          managed = await describeManagedInstances(ctx.clients.ssm(region), ctx.signal);
+          captureTime = (
+            await listApplications(ctx.clients.ssm(region, accountId), inst.instanceId, {
+              firstPageOnly: true,
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
+            })
+          ).captureTime;
         } catch (err) {
-          // SSM unreachable or denied: every instance counts as unmanaged this pass (hybrid falls back
-          // to snapshots, ssm-only records UNMANAGED_EC2_INSTANCE); the pass goes on.
           if (ctx.signal?.aborted) throw err;
           log(
-            `ssm ${region}: DescribeInstanceInformation: ${(err as Error).name}: ${(err as Error).message}`,
+            `ssm ${inst.instanceId}: ListInventoryEntries: ${(err as Error).name}: ${(err as Error).message}`,
           );
         }
       }
-      const seen = new Set<string>();
-      for (const inst of instances) {
-        seen.add(inst.instanceId);
-        const prev = next.instances[inst.instanceId];
-        const entry: InstanceEntry = prev ?? {
-          instanceId: inst.instanceId,
-          accountId,
-          region,
-          tags: inst.tags,
-          reason: 'PENDING_INITIAL_SCAN',
-        };
-        entry.tags = inst.tags;
-        entry.accountId = accountId;
-        next.instances[inst.instanceId] = entry;
-        const el = eligibility(inst);
-        if (el.kind === 'terminated') {
-          if (!entry.terminatedAt) await terminate(entry);
-          continue;
-        }
-        delete entry.terminatedAt;
-        if (el.kind === 'skip') {
-          entry.reason = el.reason;
-          passMode.set(inst.instanceId, 'skipped');
-          report.counts.skipped++;
-          continue;
-        }
-        if (el.kind === 'transient') {
-          passMode.set(inst.instanceId, 'skipped');
-          report.counts.skipped++;
-          continue;
-        }
-        const m = managed.get(inst.instanceId);
-        let captureTime: string | undefined;
-        if (m?.pingStatus === 'Online' && platformOf(m)) {
-          try {
-            captureTime = (
-              await listApplications(ctx.clients.ssm(region), inst.instanceId, {
-                firstPageOnly: true,
-                ...(ctx.signal ? { signal: ctx.signal } : {}),
-              })
-            ).captureTime;
-          } catch (err) {
-            if (ctx.signal?.aborted) throw err;
-            log(
-              `ssm ${inst.instanceId}: ListInventoryEntries: ${(err as Error).name}: ${(err as Error).message}`,
-            );
-          }
-        }
-        const choice = chooseMethod(cfg.mode, m, captureTime, started, cfg.maxInventoryAgeMs);
-        if (choice.method === 'none') {
-          entry.reason = choice.reason;
-          delete entry.methodReason;
-          passMode.set(inst.instanceId, 'skipped');
-          report.counts.skipped++;
-          continue;
-        }
-        const d = dueness(entry, choice, {
-          now: started,
-          intervalMs: cfg.intervalMs,
-          retryFailedMs: cfg.retryFailedMs,
-        });
-        if (!d.due) {
-          passMode.set(inst.instanceId, 'kept');
-          report.counts.kept++;
-          continue;
-        }
-        const job: ScanJob = {
-          passId,
-          accountId,
-          region,
-          instanceId: inst.instanceId,
-          method: choice.method,
-          tags: inst.tags,
-          overdueMs: d.overdueMs,
-        };
-        if (choice.method === 'agentless' && choice.reason) job.methodReason = choice.reason;
-        if (choice.method === 'ssm' && m) {
-          job.captureTime = choice.captureTime;
-          job.platform = {
-            ...(m.platformType ? { platformType: m.platformType } : {}),
-            ...(m.platformName ? { platformName: m.platformName } : {}),
-            ...(m.platformVersion ? { platformVersion: m.platformVersion } : {}),
-          };
-        }
-        jobs.push(job);
+      const choice = chooseMethod(cfg.mode, m, captureTime, started, cfg.maxInventoryAgeMs);
+      if (choice.method === 'none') {
+        entry.reason = choice.reason;
+        delete entry.methodReason;
+        passMode.set(inst.instanceId, 'skipped');
+        report.counts.skipped++;
+        continue;
       }
-      // Known instances no longer listed at all: terminated long enough ago that EC2 forgot them.
-      for (const entry of Object.values(next.instances)) {
-        if (entry.region === region && !seen.has(entry.instanceId) && !entry.terminatedAt)
-          await terminate(entry);
+      const d = dueness(entry, choice, {
+        now: started,
+        intervalMs: cfg.intervalMs,
+        retryFailedMs: cfg.retryFailedMs,
+      });
+      if (!d.due) {
+        passMode.set(inst.instanceId, 'kept');
+        report.counts.kept++;
+        continue;
       }
+      const job: ScanJob = {
+        passId,
+        accountId,
+        region,
+        instanceId: inst.instanceId,
+        method: choice.method,
+        tags: inst.tags,
+        overdueMs: d.overdueMs,
+      };
+      if (choice.method === 'agentless' && choice.reason) job.methodReason = choice.reason;
+      if (choice.method === 'ssm' && m) {
+        job.captureTime = choice.captureTime;
+        job.platform = {
+          ...(m.platformType ? { platformType: m.platformType } : {}),
+          ...(m.platformName ? { platformName: m.platformName } : {}),
+          ...(m.platformVersion ? { platformVersion: m.platformVersion } : {}),
+        };
+      }
+      jobs.push(job);
+    }
+    // Known instances no longer listed at all: terminated long enough ago that EC2 forgot them.
+    // (With several accounts, only this account's: another account's instances are listed there.)
+    for (const entry of Object.values(next.instances)) {
+      if (
+        entry.region === region &&
+        (!multiAccount || entry.accountId === accountId) &&
+        !seen.has(entry.instanceId) &&
+        !entry.terminatedAt
+      )
+        await terminate(entry);
     }
   }
 
@@ -651,8 +689,9 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
         });
       }
     }
-    report.coverage = coverage;
     report.counts.instances = coverage.length;
+    coverage.push(...accountCoverage(accountPlan, cfg.regions));
+    report.coverage = coverage;
     const byAccount = new Map<string, CoverageRecord[]>();
     for (const c of coverage) byAccount.set(c.accountId, [...(byAccount.get(c.accountId) ?? []), c]);
     if (hints.size !== hintsBefore) await putJson(state, HINTS_KEY, Object.fromEntries(hints));

@@ -6,27 +6,22 @@
  * then SIGKILL after 30 s): stop taking work, abort in-flight scans (their snapshots are deleted in
  * `finally`), flush state, exit 0 — with a hard stop at 25 s.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  createEc2Client,
-  createEventBridgeClient,
-  createS3Client,
-  createSsmClient,
-  createStsClient,
-} from '../engine/aws/clients.js';
+import { createS3Client } from '../engine/aws/clients.js';
 import { ScanError } from '../engine/errors.js';
 import { openSink } from '../engine/export/open-sink.js';
 import { writeHeartbeat } from '../engine/home.js';
 import { VulnStore } from '../engine/vulndb/index.js';
 import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds } from '../engine/vulndb/update.js';
 import { ScanPool } from '../workers/pool.js';
+import { createAccountClients, type MemberAccountsConfig } from './accounts.js';
 import { type PassReport, runPass, type SchedulerConfig } from './pass.js';
 import { openStateStore } from './state-store.js';
 
 export type DbUpdate = 'never' | 'startup' | 'daily';
 
 export interface SchedulerRunOptions extends SchedulerConfig {
+  /** Member accounts (--accounts or --organization, --role-name, --external-id); default: the central account alone. */
+  members?: MemberAccountsConfig;
   once: boolean;
   output: string;
   state: string;
@@ -51,22 +46,15 @@ export async function runScheduler(
   const log = o.log ?? ((l: string) => process.stderr.write(`snapscan scheduler: ${l}\n`));
   const now = o.now ?? (() => new Date());
   const s3 = o.output.startsWith('s3://') || o.state.startsWith('s3://') ? createS3Client({}) : undefined;
-  const ec2s = new Map<string, EC2Client>();
-  const ssms = new Map<string, SSMClient>();
-  const clients = {
-    ec2: (region: string) => {
-      const c = ec2s.get(region) ?? createEc2Client({ region });
-      ec2s.set(region, c);
-      return c;
-    },
-    ssm: (region: string) => {
-      const c = ssms.get(region) ?? createSsmClient({ region });
-      ssms.set(region, c);
-      return c;
-    },
-    sts: createStsClient(o.regions[0] ? { region: o.regions[0] } : {}),
-    ...(o.eventsBus ? { events: createEventBridgeClient(o.regions[0] ? { region: o.regions[0] } : {}) } : {}),
-  };
+  // Per account × region (scheduler/accounts.ts): the central account's clients, or a member's
+  // through its assumed-role session.
+  const clients = createAccountClients({
+    regions: o.regions,
+    ...(o.eventsBus ? { eventsBus: o.eventsBus } : {}),
+    ...(o.members ? { members: o.members } : {}),
+    now,
+    log,
+  });
   const out = openSink(o.output, { ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}) });
   const state = openStateStore(o.state, {
     ...(s3 ? { s3 } : {}),
@@ -166,10 +154,7 @@ export async function runScheduler(
     await pool.close();
     out.close();
     s3?.destroy();
-    for (const c of ec2s.values()) c.destroy();
-    for (const c of ssms.values()) c.destroy();
-    clients.sts.destroy();
-    clients.events?.destroy();
+    clients.destroy();
   }
   return { passes, exitCode };
 }

@@ -4,6 +4,8 @@
  * several targets at once while the main thread stays responsive. Errors cross the thread boundary
  * as plain objects (serializeError) and are rebuilt on the main thread.
  */
+
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { SerializedError } from '../engine/errors.js';
 import { serializeError } from '../engine/errors.js';
 import type { Inventory, ResourceRef } from '../engine/inventory/types.js';
@@ -18,7 +20,11 @@ export type ScanTarget =
   | {
       kind: 'snapshot';
       snapshotId: string;
-      aws: Omit<AwsClientOptions, 'credentials'>;
+      /**
+       * Region/endpoint overrides, and static credentials when the snapshot lives in a member account
+       * (resolved on the main thread from the account's session: a provider cannot cross threads).
+       */
+      aws: Omit<AwsClientOptions, 'credentials'> & { credentials?: AwsCredentialIdentity };
       concurrency?: number;
       cacheBytes?: number;
     };

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -23,6 +24,8 @@ export type StsSdk = typeof import('@aws-sdk/client-sts');
 export const ec2Sdk = (): Ec2Sdk => requireSdk('@aws-sdk/client-ec2') as Ec2Sdk;
 export const stsSdk = (): StsSdk => requireSdk('@aws-sdk/client-sts') as StsSdk;
 const s3Sdk = () => requireSdk('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+export const organizationsSdk = () =>
+  requireSdk('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations');
 const ssmSdk = () => requireSdk('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
 const eventBridgeSdk = () =>
   requireSdk('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
@@ -100,4 +103,12 @@ export function createSsmClient(o: ControlPlaneOptions = {}): SSMClient {
 
 export function createEventBridgeClient(o: ControlPlaneOptions = {}): EventBridgeClient {
   return new (eventBridgeSdk().EventBridgeClient)(common(o));
+}
+
+/**
+ * Organizations (ListAccounts for the scheduler's --organization). Its API is global: the SDK's
+ * endpoint rules send any region of a partition to that partition's one endpoint (us-east-1 in aws).
+ */
+export function createOrganizationsClient(o: ControlPlaneOptions = {}): OrganizationsClient {
+  return new (organizationsSdk().OrganizationsClient)(common(o));
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { AwsClientOptions } from '../../readers/block/ebs/client.js';
 import { ScanPool } from '../../workers/pool.js';
 import type { ScanTask } from '../../workers/scan.worker.js';
@@ -44,6 +45,13 @@ export interface ScanRequest {
   pool?: ScanPool;
   ec2?: EC2Client;
   accountId?: string;
+  /**
+   * Credentials of the account the snapshots live in (the scheduler's member-account session), for
+   * the EBS direct reads; `ec2` must sign with the same account. Resolved each time a volume's read
+   * starts (the provider renews the session), and handed to the worker thread as static credentials.
+   * Default: the SDK's standard chain.
+   */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 export interface TargetResult {
@@ -122,10 +130,10 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   };
   const runTask = (task: ScanTask): Promise<Inventory> =>
     pool.scan({ ...task, details: req.details ?? false }, req.signal);
-  const snapshotTarget = (snapshotId: string) => ({
+  const snapshotTarget = async (snapshotId: string) => ({
     kind: 'snapshot' as const,
     snapshotId,
-    aws,
+    aws: req.credentials ? { ...aws, credentials: await req.credentials() } : aws,
     ...(req.ebsConcurrency ? { concurrency: req.ebsConcurrency } : {}),
   });
   const jobs: Array<Promise<TargetResult>> = [];
@@ -144,15 +152,19 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
   }
   for (const id of req.snapshots ?? []) {
     jobs.push(
-      runTask({
-        target: snapshotTarget(id),
-        resource: { ...base, type: 'snapshot', id },
-        packages,
-        ...(now ? { now } : {}),
-      }).then(
-        (inventory) => ({ target: id, inventory }),
-        (error: ScanError) => ({ target: id, error }),
-      ),
+      snapshotTarget(id)
+        .then((target) =>
+          runTask({
+            target,
+            resource: { ...base, type: 'snapshot', id },
+            packages,
+            ...(now ? { now } : {}),
+          }),
+        )
+        .then(
+          (inventory) => ({ target: id, inventory }),
+          (error: ScanError) => ({ target: id, error }),
+        ),
     );
   }
   const ec2 = req.ec2 ?? ((req.instances?.length ?? 0) > 0 ? createEc2Client(aws) : undefined);
@@ -195,7 +207,7 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
             snaps.map(async (snap) => ({
               snap,
               inv: await runTask({
-                target: snapshotTarget(snap.snapshotId),
+                target: await snapshotTarget(snap.snapshotId),
                 resource: {
                   ...base,
                   type: 'instance',

@@ -4,6 +4,7 @@
  * variable. The help text is generated from the same table.
  */
 import { readFileSync } from 'node:fs';
+import { checkRoleName, type MemberAccountsConfig, parseAccountList } from '../../../scheduler/accounts.js';
 import { SCHEDULER_MODES, type SchedulerMode } from '../../../scheduler/decide.js';
 import { parseDuration, parseDurationOrOff } from '../../../scheduler/duration.js';
 import { runScheduler } from '../../../scheduler/run.js';
@@ -31,6 +32,33 @@ export const options = {
     type: 'string',
     arg: 'LIST',
     description: 'comma-separated regions (default: the SDK region, AWS_REGION)',
+  },
+  accounts: {
+    env: 'SNAPSCAN_ACCOUNTS',
+    type: 'string',
+    arg: 'LIST',
+    description:
+      'comma-separated account ids to scan: each member through --role-name, the central account (when listed) with its own credentials (default: the central account alone)',
+  },
+  organization: {
+    env: 'SNAPSCAN_ORGANIZATION',
+    type: 'boolean',
+    description:
+      'scan every ACTIVE account AWS Organizations lists (suspended and closing ones skipped) instead of --accounts',
+  },
+  'role-name': {
+    env: 'SNAPSCAN_ROLE_NAME',
+    type: 'string',
+    arg: 'NAME',
+    description:
+      'role assumed in each member account (sts:AssumeRole; sessions cached, renewed before expiry)',
+    dflt: 'snapscan-member',
+  },
+  'external-id': {
+    env: 'SNAPSCAN_EXTERNAL_ID',
+    type: 'string',
+    arg: 'ID',
+    description: "external id sent with every AssumeRole (the member role's trust policy requires it)",
   },
   interval: {
     env: 'SNAPSCAN_INTERVAL',
@@ -207,6 +235,29 @@ function str(v: Record<string, string | boolean | undefined>, k: string): string
   return typeof x === 'string' ? x : undefined;
 }
 
+/** --accounts / --organization with --role-name and --external-id; undefined: the central account alone. */
+function membersOf(
+  v: Record<string, string | boolean | undefined>,
+  command: 'scheduler' | 'rematch',
+): MemberAccountsConfig | undefined {
+  if (command !== 'scheduler') return undefined;
+  const list = str(v, 'accounts');
+  const org = v.organization === true;
+  if (list !== undefined && org)
+    throw new ScanError('invalid-argument', 'give --accounts or --organization, not both');
+  if (list === undefined && !org) {
+    if (str(v, 'external-id') !== undefined)
+      throw new ScanError('invalid-argument', '--external-id needs --accounts or --organization');
+    return undefined;
+  }
+  const externalId = str(v, 'external-id');
+  return {
+    ...(list !== undefined ? { accounts: parseAccountList(list) } : { organization: true }),
+    roleName: checkRoleName(str(v, 'role-name') ?? 'snapscan-member'),
+    ...(externalId !== undefined ? { externalId } : {}),
+  };
+}
+
 export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'scheduler'): Promise<number> {
   const v = values(argv, command);
   if (v.help) {
@@ -259,6 +310,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
   const reuse = parseDurationOrOff('reuse-snapshots', str(v, 'reuse-snapshots') ?? '24h');
   const kms = str(v, 'kms-key');
   const bus = str(v, 'events-bus');
+  const members = membersOf(v, command);
 
   const controller = new AbortController();
   let hardStop: NodeJS.Timeout | undefined;
@@ -281,6 +333,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
     const { exitCode } = await runScheduler({
       mode: mode as SchedulerMode,
       regions,
+      ...(members ? { members } : {}),
       intervalMs: dur('interval'),
       concurrency,
       suppressions,
