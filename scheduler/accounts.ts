@@ -231,6 +231,12 @@ export interface AccountPlan {
  * region and destroyed together.
  */
 export interface AccountClients extends SchedulerClients {
+  /**
+   * Names the central account without a pass (planAccounts does it for the planner): a process that
+   * only runs jobs (a scan worker) calls it once with its GetCallerIdentity account, so that jobs of
+   * the central account use its own credentials and the others their member sessions.
+   */
+  setCentralAccount(accountId: string): void;
   destroy(): void;
 }
 
@@ -286,6 +292,9 @@ export function createAccountClients(o: AccountClientsOptions): AccountClients {
     ...(o.eventsBus ? { events: createEventBridgeClient(home) } : {}),
     ec2: (region, accountId) => cached(ec2s, region, accountId, (x) => createEc2Client(x)),
     ssm: (region, accountId) => cached(ssms, region, accountId, (x) => createSsmClient(x)),
+    setCentralAccount: (accountId) => {
+      central = accountId;
+    },
     credentials: (accountId) => {
       const m = member(accountId);
       return m ? sessionsFor().provider(m) : undefined;
