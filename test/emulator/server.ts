@@ -149,6 +149,8 @@ export class Emulator {
   readonly injected: Record<string, number> = {};
   /** Requests received, by service id (`ebs`, `ec2`, `s3`, …) then action. */
   readonly countsByService: Record<string, Record<string, number>> = {};
+  /** Requests received, by the account they acted as (callerOf) then action. */
+  readonly countsByAccount: Record<string, Record<string, number>> = {};
   /** Each service's module, with its own state and test accessors (`emu.services.s3.objects()`). */
   readonly services: Services;
   private readonly attempts = new Map<string, number>();
@@ -407,6 +409,7 @@ export class Emulator {
     for (const k of Object.keys(this.counts)) delete this.counts[k];
     for (const k of Object.keys(this.injected)) delete this.injected[k];
     for (const k of Object.keys(this.countsByService)) delete this.countsByService[k];
+    for (const k of Object.keys(this.countsByAccount)) delete this.countsByAccount[k];
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
@@ -505,6 +508,9 @@ export class Emulator {
     const perService = this.countsByService[service.id] ?? {};
     this.countsByService[service.id] = perService;
     perService[call.action] = (perService[call.action] ?? 0) + 1;
+    const perAccount = this.countsByAccount[call.account] ?? {};
+    this.countsByAccount[call.account] = perAccount;
+    perAccount[call.action] = (perAccount[call.action] ?? 0) + 1;
     for (const hook of [...this.hooks]) hook(call.action, this.counts[call.action]!);
     const key = routed.faultKey ?? `${call.action}|${this.counts[call.action]}`;
     if (await this.faults(service, call.action, key, res)) return;

@@ -353,6 +353,18 @@ describe('scheduler/accounts', () => {
         expect(taken[0]).toMatchObject({ accountId: account, ownerId: account, deleted: true });
       }
       expect(first.snapshots).toMatchObject({ created: 3, deleteFailed: 0 });
+      // Each account's calls were signed with its own credentials: none of B's or C's, and every
+      // account that was scanned created, read and deleted its snapshot itself.
+      const by = emu.countsByAccount;
+      expect(by[B]).toBeUndefined();
+      expect(by[C]).toBeUndefined();
+      for (const account of [CENTRAL, A, D]) {
+        expect(by[account]).toMatchObject({ CreateSnapshots: 1 });
+        expect(by[account]!.DescribeInstances).toBeGreaterThanOrEqual(1);
+        expect(by[account]!.GetSnapshotBlock).toBeGreaterThan(0);
+        expect(by[account]!.DeleteSnapshot).toBeGreaterThanOrEqual(1);
+      }
+      expect(by[A]!.DeleteSnapshot).toBe(2); // its snapshot, and the janitor's leftover
       expect(emu.snapshotsById.get(leftover[A]!)?.deleted).toBe(true);
       expect(emu.snapshotsById.get(leftover[C]!)?.deleted).toBe(false);
       expect(emu.snapshots().map((s) => s.snapshotId)).toEqual([leftover[C]]);
