@@ -140,6 +140,16 @@ export const DEFAULT_LIMITS = {
   /** Language walk: wanted files on one filesystem (each becomes a read and a parse). */
   MAX_LANG_FILES: 200_000,
   /**
+   * npm package-lock.json: package entries in one lockfile (a large monorepo's lock holds ~10-20k;
+   * each entry becomes evidence or a declared package).
+   */
+  MAX_NPM_LOCK_ENTRIES: 100_000,
+  /**
+   * npm package-lock.json: node_modules nesting of one entry (v1: nested `dependencies` objects;
+   * v2/v3: `node_modules/` segments of a key), as MAX_LANG_WALK_DEPTH bounds the walk.
+   */
+  MAX_NPM_LOCK_DEPTH: 40,
+  /**
    * Language walk: file bytes held at once by its parallel whole-file reads (a file larger than
    * this is read alone); 16 reads of up to MAX_LANG_FILE_BYTES each would otherwise hold 256 MiB.
    */

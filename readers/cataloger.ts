@@ -85,6 +85,13 @@ export interface Cataloger {
   /** Files larger than this are handed over as a temporary local copy (`CatalogFile.spill`), not in memory. */
   readonly spillAboveBytes?: number;
   catalog(file: CatalogFile, ctx: CatalogContext): Promise<CatalogResult>;
+  /**
+   * For catalogers whose files are evidence about packages other files report (npm's
+   * package-lock.json about the node_modules/<name>/package.json files): called once after the walk with every
+   * package it found, in walk order; returns the list to keep, the evidence merged into the
+   * packages it is about. No I/O.
+   */
+  settle?(packages: Package[]): Package[];
 }
 
 /**

@@ -375,6 +375,8 @@ export async function runLangCatalogers(
     out.errors.push(...r.errors);
     out.filesRead.push(...r.filesRead);
   }
+  // Evidence files (lockfiles) merged into the packages they are about.
+  for (const c of lang) if (c.settle) out.packages = c.settle(out.packages);
   if (osPackages && osPackages.length > 0) {
     // A package located somewhere other than the file read (rare): asked now.
     const late = new Set<string>();

@@ -54,6 +54,8 @@ export function inventoryToCycloneDx(inv: Inventory): string {
     // The OS package that installed this language package (its purl, also its bom-ref unless the
     // purl occurs twice): a property, as engine/export/cyclonedx explains.
     if (p.ownedBy) c.properties.add(new Models.Property('snapscan:ownedBy', p.ownedBy));
+    // Only a lockfile declares it (not installed): inventoried, not matched.
+    if (p.declaredOnly) c.properties.add(new Models.Property('snapscan:declaredOnly', 'true'));
     for (const loc of p.locations) {
       c.properties.add(new Models.Property('snapscan:location', `${loc.filesystem ?? ''}:${loc.path}`));
     }

@@ -353,6 +353,11 @@ export function matchDetailed(
       });
       continue;
     }
+    if (pkg.declaredOnly) {
+      // Only a lockfile says so: not installed where it would be, so nothing to report on the machine.
+      skipped.push({ package: pkg, reason: 'declared in a lockfile, not installed: not matched' });
+      continue;
+    }
     const type = packageTypeOf(pkg);
     const keys = type ? lookupKeys(pkg, os) : [];
     if (!type || keys.length === 0) {

@@ -41,6 +41,12 @@ export interface Package {
    * package's advisories cover it, so it is not matched again against its language ecosystem.
    */
   ownedBy?: string;
+  /**
+   * Declared but not found installed: a lockfile lists it (npm package-lock.json) and no installed
+   * copy is where the lockfile says it would be (e.g. a dev dependency of an app deployed with
+   * `npm ci --omit=dev`). Inventoried and marked in SBOMs; not matched, so it yields no finding.
+   */
+  declaredOnly?: boolean;
   /** Format-specific extras (installed size, provides, modularity label…). */
   metadata?: Record<string, unknown>;
 }

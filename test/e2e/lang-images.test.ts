@@ -94,7 +94,9 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
     '%s: the app equals `npm ls --all --json`, nested versions kept apart',
     async (fs) => {
       const i = await inv(fs);
-      const app = i.packages.filter((p) => p.type === 'npm' && p.locations[0]!.path.startsWith('/srv/app/'));
+      const app = i.packages.filter(
+        (p) => p.type === 'npm' && !p.declaredOnly && p.locations[0]!.path.startsWith('/srv/app/'),
+      );
       expect([...new Set(app.map(key))].sort()).toEqual(oracle!.npm);
       // ms 2.0.0 (hoisted) and ms 2.1.1 (under send/node_modules) are two packages at two paths.
       const ms = app.filter((p) => p.name === 'ms').map((p) => `${p.version} ${p.locations[0]!.path}`);
@@ -106,7 +108,8 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
   it.each(['ext4', 'xfs'])('%s: ownership equals `dpkg -S` for every language package', async (fs) => {
     const i = await inv(fs);
     const debs = new Map(i.packages.filter((p) => p.type === 'deb').map((p) => [p.purl, p.name]));
-    const lang = i.packages.filter((p) => p.type === 'pypi' || p.type === 'npm');
+    // (Declared-only npm packages are located at their lockfile: no package directory to ask about.)
+    const lang = i.packages.filter((p) => (p.type === 'pypi' || p.type === 'npm') && !p.declaredOnly);
     expect(lang.length).toBeGreaterThan(1000);
     const mismatches: string[] = [];
     for (const p of lang) {
@@ -124,6 +127,58 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
     expect(mismatches).toEqual([]);
   });
 
+  it.each(['ext4', 'xfs'])(
+    '%s: lockfiles v1, v2, v3 add evidence to the installed packages (`npm ls`); dev packages `npm ci --omit=dev` left out are declared only',
+    async (fs) => {
+      const i = await inv(fs);
+      for (const app of oracle!.lockApps) {
+        const lockPath = `${app.dir}/package-lock.json`;
+        const here = i.packages.filter(
+          (p) => p.type === 'npm' && p.locations.some((l) => l.path.startsWith(`${app.dir}/`)),
+        );
+        const installed = here.filter((p) => !p.declaredOnly);
+        expect([...new Set(installed.map(key))].sort()).toEqual(app.installed);
+        for (const p of installed) {
+          // The package.json stays the first location (filePath of findings); the lock is the second.
+          expect(p.locations.map((l) => l.path)).toEqual([
+            expect.stringMatching(/\/node_modules\/.+\/package\.json$/),
+            lockPath,
+          ]);
+          const ev = (p.metadata!.lockfile as Array<Record<string, unknown>>)[0]!;
+          expect(ev).toMatchObject({ path: lockPath, lockfileVersion: app.lockfileVersion });
+          expect(ev.resolved).toBe(app.resolved.get(key(p)));
+          expect(ev.integrity).toMatch(/^sha512-[A-Za-z0-9+/]+=*$/);
+          expect(ev.version).toBeUndefined(); // the lock agrees with what is installed
+        }
+        const declared = here.filter((p) => p.declaredOnly);
+        const notInstalled = app.declared.filter((d) => !app.installed.includes(d));
+        expect(declared.map(key).sort()).toEqual(notInstalled);
+        // v1 installed everything; v2 and v3 were deployed with --omit=dev: minimist is declared only.
+        expect(notInstalled).toEqual(app.lockfileVersion === 1 ? [] : ['minimist@1.2.5']);
+        for (const p of declared) {
+          expect(p.locations.map((l) => l.path)).toEqual([lockPath]);
+          expect(p.metadata).toMatchObject({
+            dev: true,
+            installPath: `${app.dir}/node_modules/${p.name}/package.json`,
+          });
+        }
+      }
+      // The nested copy: debug's own ms@2.0.0 beside the hoisted ms@2.1.2, each with its lock entry.
+      const ms = i.packages.filter(
+        (p) => p.name === 'ms' && p.locations[0]!.path.startsWith('/srv/lock-v1/'),
+      );
+      expect(ms.map((p) => `${p.version} ${p.locations[0]!.path}`).sort()).toEqual([
+        '2.0.0 /srv/lock-v1/node_modules/debug/node_modules/ms/package.json',
+        '2.1.2 /srv/lock-v1/node_modules/ms/package.json',
+      ]);
+      // Only app lockfiles: Debian's /usr/share/nodejs/*/npm-shrinkwrap.json add nothing.
+      expect(i.packages.filter((p) => p.declaredOnly).map((p) => p.locations[0]!.path)).toEqual([
+        '/srv/lock-v2/package-lock.json',
+        '/srv/lock-v3/package-lock.json',
+      ]);
+    },
+  );
+
   it("ext4: the CycloneDX SBOM names each owned package's deb (snapscan:ownedBy → its bom-ref), schema-valid", async () => {
     const i = await inv('ext4');
     const doc = JSON.parse(inventoryToCycloneDx(i));
@@ -137,6 +192,10 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
     expect(owned.length).toBe(i.packages.filter((p) => p.ownedBy).length);
     expect(owned.length).toBeGreaterThan(1000);
     expect(owned.filter((o) => !refs.has(o))).toEqual([]);
+    const declared = (doc.components as C[]).filter((c) =>
+      c.properties?.some((p) => p.name === 'snapscan:declaredOnly' && p.value === 'true'),
+    );
+    expect(declared.map((c) => c.name)).toEqual(['minimist', 'minimist']);
   });
 
   it.skipIf(!HAVE_SHARED)(
@@ -169,6 +228,19 @@ describe.skipIf(skip !== undefined)('e2e: language packages on a Debian 12 root 
         expect(got.some((g) => want.test(g))).toBe(true);
       // Debian's own python3-requests / python3-urllib3 (same versions) are owned: not matched again.
       expect(matches.filter((m) => m.package.ownedBy)).toEqual([]);
+      // minimist 1.2.5 installed in /srv/lock-v1 is matched; the copies only declared in the v2/v3
+      // lockfiles (deployed with --omit=dev) are not: no finding for what is not on the disk.
+      expect(got.some((g) => /^minimist@1\.2\.5 \/srv\/lock-v1 .*GHSA-xvch-5gv4-984h/.test(g))).toBe(true);
+      expect(matches.filter((m) => m.package.declaredOnly)).toEqual([]);
+      expect(
+        skipped
+          .filter((s) => s.package.declaredOnly)
+          .map((s) => `${s.package.name} ${s.package.locations[0]!.path} ${s.reason}`)
+          .sort(),
+      ).toEqual([
+        'minimist /srv/lock-v2/package-lock.json declared in a lockfile, not installed: not matched',
+        'minimist /srv/lock-v3/package-lock.json declared in a lockfile, not installed: not matched',
+      ]);
       expect(
         skipped.some(
           (s) =>

@@ -41,7 +41,9 @@ function build(): LangImages | string {
   const dir = join(TEST_CACHE, 'lang-rootfs');
   if (!haveTools('mkfs.ext4', 'mkfs.xfs', 'npm', 'dpkg'))
     return 'mkfs.ext4, mkfs.xfs, npm or dpkg missing: lang image tests skipped';
-  if (!existsSync(join(dir, 'ext4.img'))) {
+  // r2: the lockfile apps (/srv/lock-v1..3) added; the XFS image keeps file modes.
+  const ext4 = join(dir, 'ext4-r2.img');
+  if (!existsSync(ext4)) {
     if (process.getuid?.() !== 0) return 'building the language root needs root (chroot apt-get): skipped';
     const deb = debianImages();
     if (typeof deb === 'string') return deb;
@@ -54,8 +56,8 @@ function build(): LangImages | string {
     }
   }
   const rootfs = join(dir, 'rootfs');
-  // v2: files keep their mode (execute bits: the executable catalogers select by mode), owner and group.
-  const xfs = join(dir, 'xfs-v2.img');
+  // Files keep their mode (execute bits: the executable catalogers select by mode), owner and group.
+  const xfs = join(dir, 'xfs-r2.img');
   const omitted: string[] = [];
   const proto = protofile(rootfs, omitted);
   if (!existsSync(xfs)) {
@@ -81,7 +83,7 @@ function build(): LangImages | string {
     rmSync(`${tmp}.proto`, { force: true });
     renameSync(tmp, xfs);
   }
-  return { dir, rootfs, ext4: join(dir, 'ext4.img'), xfs, xfsOmitted: omitted };
+  return { dir, rootfs, ext4, xfs, xfsOmitted: omitted };
 }
 
 /** mkfs.xfs(8) protofile of a host tree; names with white space cannot be written and are listed in `omitted`. */
@@ -117,15 +119,34 @@ export function langOracles(dir: string) {
     (JSON.parse(readFileSync(join(dir, f), 'utf8')) as Array<{ name: string; version: string }>).map(
       (p) => `${p.name.toLowerCase().replace(/[-_.]+/g, '-')}@${p.version}`,
     );
-  const npmTree = JSON.parse(readFileSync(join(dir, 'npm-app.json'), 'utf8'));
-  const npm = new Set<string>();
-  const walk = (n: { dependencies?: Record<string, { version?: string; dependencies?: unknown }> }) => {
-    for (const [k, v] of Object.entries(n.dependencies ?? {})) {
-      if (v.version) npm.add(`${k}@${v.version}`);
-      walk(v as never);
-    }
+  /** `npm ls --all --json` → name@version of every package it shows with a version (missing ones have none). */
+  const npmLs = (file: string, resolved?: Map<string, string>) => {
+    const out = new Set<string>();
+    type Node = {
+      dependencies?: Record<string, { version?: string; resolved?: string; dependencies?: unknown }>;
+    };
+    const walk = (n: Node) => {
+      for (const [k, v] of Object.entries(n.dependencies ?? {})) {
+        if (v.version) out.add(`${k}@${v.version}`);
+        if (v.version && v.resolved) resolved?.set(`${k}@${v.version}`, v.resolved);
+        walk(v as Node);
+      }
+    };
+    walk(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    return out;
   };
-  walk(npmTree);
+  const npm = npmLs('npm-app.json');
+  /** The lockfile apps: installed (`npm ls`), declared (`npm ls --package-lock-only`), resolved URLs. */
+  const lockApps = [1, 2, 3].map((v) => {
+    const resolved = new Map<string, string>();
+    return {
+      lockfileVersion: v,
+      dir: `/srv/lock-v${v}`,
+      installed: [...npmLs(`npm-lock-v${v}.json`, resolved)].sort(),
+      declared: [...npmLs(`npm-lock-v${v}.lock.json`)].sort(),
+      resolved,
+    };
+  });
   const owners = new Map<string, string>();
   for (const line of readFileSync(join(dir, 'dpkg-S.tsv'), 'utf8').split('\n')) {
     const [path, owner] = line.split('\t');
@@ -135,6 +156,7 @@ export function langOracles(dir: string) {
     pipVenv: pip('pip-venv.json').sort(),
     pipDist: pip('pip-dist.json').sort(),
     npm: [...npm].sort(),
+    lockApps,
     owners,
   };
 }

@@ -116,6 +116,8 @@ export function cyclonedxJson(r: ResourceResult, ctx: SbomContext): string {
     c.properties.add(new Models.Property('snapscan:foundBy', p.foundBy));
     if (p.sourceName) c.properties.add(new Models.Property('snapscan:sourcePackage', p.sourceName));
     if (p.ownedBy) c.properties.add(new Models.Property('snapscan:ownedBy', p.ownedBy));
+    // Only a lockfile declares it (not installed): inventoried, not matched.
+    if (p.declaredOnly) c.properties.add(new Models.Property('snapscan:declaredOnly', 'true'));
     bom.components.add(c);
     refs.set(packageKey(p.purl, p.locations[0]?.path), c);
     if (!byPurl.has(p.purl)) byPurl.set(p.purl, c);
