@@ -46,7 +46,10 @@ export interface JobResult {
 }
 
 export interface ExecuteDeps {
-  cfg: SchedulerConfig;
+  cfg: Pick<
+    SchedulerConfig,
+    'snapshotTtlMs' | 'snapshotPollMs' | 'reuseSnapshotsMaxAgeMs' | 'ebsConcurrency'
+  >;
   clients: Pick<SchedulerClients, 'ec2' | 'ssm' | 'credentials'>;
   pool: ScanPool;
   store: VulnStore;

@@ -6,7 +6,8 @@
  * then SIGKILL after 30 s): stop taking work, abort in-flight scans (their snapshots are deleted in
  * `finally`), flush state, exit 0 — with a hard stop at 25 s.
  */
-import { createS3Client } from '../engine/aws/clients.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createS3Client, createSqsClient } from '../engine/aws/clients.js';
 import { ScanError } from '../engine/errors.js';
 import { openSink } from '../engine/export/open-sink.js';
 import { writeHeartbeat } from '../engine/home.js';
@@ -15,6 +16,8 @@ import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds } from '../engine/vuln
 import { ScanPool } from '../workers/pool.js';
 import { createAccountClients, type MemberAccountsConfig } from './accounts.js';
 import { type PassReport, runPass, type SchedulerConfig } from './pass.js';
+import type { RemoteScans } from './scale-out.js';
+import { deadLetterQueueOf } from './sqs-queue.js';
 import { openStateStore } from './state-store.js';
 
 export type DbUpdate = 'never' | 'startup' | 'daily';
@@ -30,6 +33,16 @@ export interface SchedulerRunOptions extends SchedulerConfig {
   dbUpdate: DbUpdate;
   /** Pause between passes when running forever. */
   passEveryMs: number;
+  /** Scale-out: send the jobs to this SQS queue; `snapscan worker`s scan them. */
+  queueUrl?: string;
+  /** Scale-out: stop waiting for results after this long (default 6 h). */
+  passTimeoutMs?: number;
+  /** Scale-out: list results this often (default 5 s). */
+  resultPollMs?: number;
+  /** Scale-out: a worker whose heartbeat is older than this is dead (default 5 min). */
+  workerStaleMs?: number;
+  /** Scale-out: the stale-worker janitor runs this often while the pass waits (default 1 min). */
+  janitorEveryMs?: number;
   /** Only re-match stored inventories and export (snapscan rematch). */
   rematchOnly?: boolean;
   now?: () => Date;
@@ -39,6 +52,42 @@ export interface SchedulerRunOptions extends SchedulerConfig {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Whether the vulnerability data is due for a refresh (`--db-update`). */
+export function dbUpdateDue(when: DbUpdate, first: boolean, last: number | undefined, now: Date): boolean {
+  if (when === 'startup') return first;
+  return when === 'daily' && (last === undefined || now.getTime() - last >= DAY_MS);
+}
+
+/** Refreshes the vulnerability data from the public feeds; undefined when it failed (scanning goes on). */
+export async function updateDb(
+  db: string,
+  now: () => Date,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  try {
+    const results = await updateFeeds(db, selectFeeds(DEFAULT_FEED_SELECTORS), {
+      keepGoing: true,
+      clock: now,
+    });
+    const failed = results.filter((r) => r.status === 'failed');
+    log(`db update: ${results.length - failed.length} feeds ok, ${failed.length} failed`);
+    return now().toISOString();
+  } catch (err) {
+    log(`db update failed (scanning with the current data): ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+export function openStore(db: string): VulnStore {
+  try {
+    return VulnStore.openReadOnly(db);
+  } catch (err) {
+    throw new ScanError('db-error', `vulnerability database ${db}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
 
 export async function runScheduler(
   o: SchedulerRunOptions,
@@ -55,6 +104,25 @@ export async function runScheduler(
     now,
     log,
   });
+  let remote: RemoteScans | undefined;
+  let sqs: SQSClient | undefined;
+  if (o.queueUrl && !o.rematchOnly) {
+    sqs = createSqsClient(o.regions[0] ? { region: o.regions[0] } : {});
+    const deadLetter = await deadLetterQueueOf(sqs, o.queueUrl);
+    if (!deadLetter)
+      log(
+        `queue ${o.queueUrl} has no dead-letter queue: a job no worker can complete keeps its pass waiting until --pass-timeout`,
+      );
+    remote = {
+      sqs,
+      queueUrl: o.queueUrl,
+      ...(deadLetter ? { deadLetter } : {}),
+      pollMs: o.resultPollMs ?? 5000,
+      passTimeoutMs: o.passTimeoutMs ?? 6 * 3_600_000,
+      workerStaleMs: o.workerStaleMs ?? 5 * 60_000,
+      janitorEveryMs: o.janitorEveryMs ?? 60_000,
+    };
+  }
   const out = openSink(o.output, { ...(o.kmsKeyId ? { kmsKeyId: o.kmsKeyId } : {}) });
   const state = openStateStore(o.state, {
     ...(s3 ? { s3 } : {}),
@@ -74,34 +142,11 @@ export async function runScheduler(
   try {
     for (let first = true; !o.signal?.aborted; first = false) {
       let dbUpdatedAt: string | undefined;
-      if (
-        !o.rematchOnly &&
-        (o.dbUpdate === 'startup'
-          ? first
-          : o.dbUpdate === 'daily' &&
-            (lastDbUpdate === undefined || now().getTime() - lastDbUpdate >= DAY_MS))
-      ) {
-        try {
-          const results = await updateFeeds(o.db, selectFeeds(DEFAULT_FEED_SELECTORS), {
-            keepGoing: true,
-            clock: now,
-          });
-          const failed = results.filter((r) => r.status === 'failed');
-          log(`db update: ${results.length - failed.length} feeds ok, ${failed.length} failed`);
-          dbUpdatedAt = now().toISOString();
-          lastDbUpdate = now().getTime();
-        } catch (err) {
-          log(`db update failed (scanning with the current data): ${(err as Error).message}`);
-        }
+      if (!o.rematchOnly && dbUpdateDue(o.dbUpdate, first, lastDbUpdate, now())) {
+        dbUpdatedAt = await updateDb(o.db, now, log);
+        if (dbUpdatedAt) lastDbUpdate = now().getTime();
       }
-      let store: VulnStore;
-      try {
-        store = VulnStore.openReadOnly(o.db);
-      } catch (err) {
-        throw new ScanError('db-error', `vulnerability database ${o.db}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
+      const store = openStore(o.db);
       let report: PassReport;
       try {
         report = await runPass(
@@ -113,6 +158,7 @@ export async function runScheduler(
             exportPrefix: out.prefix,
             store,
             pool,
+            ...(remote ? { remote } : {}),
             now,
             log,
             ...(o.signal ? { signal: o.signal } : {}),
@@ -154,6 +200,7 @@ export async function runScheduler(
     await pool.close();
     out.close();
     s3?.destroy();
+    sqs?.destroy();
     clients.destroy();
   }
   return { passes, exitCode };

@@ -8,6 +8,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientOptions, httpHandler } from '../../readers/block/ebs/client.js';
@@ -27,6 +28,7 @@ const s3Sdk = () => requireSdk('@aws-sdk/client-s3') as typeof import('@aws-sdk/
 export const organizationsSdk = () =>
   requireSdk('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations');
 const ssmSdk = () => requireSdk('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+const sqsSdk = () => requireSdk('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
 const eventBridgeSdk = () =>
   requireSdk('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
 
@@ -111,4 +113,8 @@ export function createEventBridgeClient(o: ControlPlaneOptions = {}): EventBridg
  */
 export function createOrganizationsClient(o: ControlPlaneOptions = {}): OrganizationsClient {
   return new (organizationsSdk().OrganizationsClient)(common(o));
+}
+
+export function createSqsClient(o: ControlPlaneOptions = {}): SQSClient {
+  return new (sqsSdk().SQSClient)(common(o));
 }

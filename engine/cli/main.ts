@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
       'keep every EC2 instance scanned on a cadence (hybrid SSM/snapshot), export findings and coverage',
     load: () => import('./commands/scheduler.js'),
   },
+  worker: {
+    summary: 'scale-out: scan the jobs `scheduler --queue` sends to SQS (any number of workers)',
+    load: () => import('./commands/worker.js'),
+  },
   rematch: {
     summary: 're-match stored inventories against the current vulnerability data (no snapshot)',
     load: () => import('./commands/rematch.js'),

@@ -168,6 +168,34 @@ export const options = {
     description: 'random delay before each scan, at most',
     dflt: '200ms',
   },
+  queue: {
+    env: 'SNAPSCAN_QUEUE_URL',
+    type: 'string',
+    arg: 'URL',
+    description:
+      'scale-out: send one job per due instance to this SQS queue and wait for `snapscan worker`s to scan them',
+  },
+  'pass-timeout': {
+    env: 'SNAPSCAN_PASS_TIMEOUT',
+    type: 'string',
+    arg: 'DURATION',
+    description: 'scale-out: export what arrived after this long (the rest stays queued)',
+    dflt: '6h',
+  },
+  'result-poll': {
+    env: 'SNAPSCAN_RESULT_POLL',
+    type: 'string',
+    arg: 'DURATION',
+    description: "scale-out: how often the workers' results are collected",
+    dflt: '5s',
+  },
+  'worker-stale': {
+    env: 'SNAPSCAN_WORKER_STALE',
+    type: 'string',
+    arg: 'DURATION',
+    description: 'scale-out: a worker silent this long is dead (the janitor deletes its snapshots)',
+    dflt: '5m',
+  },
   now: {
     env: 'SNAPSCAN_NOW',
     type: 'string',
@@ -310,6 +338,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
   const kms = str(v, 'kms-key');
   const bus = str(v, 'events-bus');
   const members = membersOf(v, command);
+  const queue = str(v, 'queue');
 
   const controller = new AbortController();
   let hardStop: NodeJS.Timeout | undefined;
@@ -355,6 +384,10 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
       dbUpdate: dbUpdate as 'never' | 'startup' | 'daily',
       passEveryMs: dur('pass-every'),
       rematchOnly: command === 'rematch',
+      ...(queue ? { queueUrl: queue } : {}),
+      passTimeoutMs: dur('pass-timeout'),
+      resultPollMs: dur('result-poll'),
+      workerStaleMs: dur('worker-stale'),
       ...(now ? { now } : {}),
       signal: controller.signal,
     });
