@@ -117,6 +117,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
+/** Consecutive failed polls (results list, dead-letter queue) after which the pass gives up. */
+const MAX_POLL_FAILURES = 30;
+
 /** Bounds the planner's reading of the dead-letter queue per poll. */
 const DLQ_BATCHES_PER_POLL = 10;
 
@@ -142,20 +145,36 @@ export async function awaitResults(o: {
   const deadline = Date.now() + o.remote.passTimeoutMs;
   let lastJanitor = Date.now();
   const prefix = `${RESULTS_PREFIX}${o.passId}/`;
+  let failures = 0;
   while (pending.size > 0 && !o.signal?.aborted && Date.now() < deadline) {
-    for (const key of await o.state.list(prefix)) {
-      if (seen.has(key) || !key.endsWith('.json')) continue;
-      seen.add(key);
-      const r = await getJson<JobResult>(o.state, key);
-      const id = r?.job ? jobId(r.job) : undefined;
-      if (r?.schemaVersion !== 1 || !id || !pending.has(id) || r.job.passId !== o.passId) {
-        o.log(`scale-out: ${key}: not a result of a pending job of this pass; ignored`);
-        continue;
+    // Listing results and reading the dead-letter queue are retried on the next poll when they fail
+    // (throttling, a blip): only a long run of failures ends the wait. Applying a result is not
+    // retried here: when it fails the pass cannot complete.
+    const found: JobResult[] = [];
+    try {
+      for (const key of await o.state.list(prefix)) {
+        if (seen.has(key) || !key.endsWith('.json')) continue;
+        const r = await getJson<JobResult>(o.state, key);
+        seen.add(key);
+        const id = r?.job ? jobId(r.job) : undefined;
+        if (r?.schemaVersion !== 1 || !id || !pending.has(id) || r.job.passId !== o.passId) {
+          o.log(`scale-out: ${key}: not a result of a pending job of this pass; ignored`);
+          continue;
+        }
+        found.push(r);
       }
-      pending.delete(id);
+      if (o.remote.deadLetter && pending.size > found.length)
+        found.push(...(await readDeadLetters(o, pending)));
+      failures = 0;
+    } catch (err) {
+      if (o.signal?.aborted) break;
+      if (++failures >= MAX_POLL_FAILURES) throw err;
+      o.log(`scale-out: collecting results: ${(err as Error).name}: ${(err as Error).message} (retried)`);
+    }
+    for (const r of found) {
+      if (!pending.delete(jobId(r.job))) continue;
       await o.onResult(r);
     }
-    if (pending.size > 0 && o.remote.deadLetter) await readDeadLetters(o, pending);
     if (pending.size === 0) break;
     if (o.onIdle && Date.now() - lastJanitor >= o.remote.janitorEveryMs) {
       lastJanitor = Date.now();
@@ -174,6 +193,22 @@ export async function awaitResults(o: {
 async function readDeadLetters(
   o: Parameters<typeof awaitResults>[0],
   pending: Map<string, ScanJob>,
+): Promise<JobResult[]> {
+  const out: JobResult[] = [];
+  try {
+    await readDeadLetterBatches(o, pending, out);
+  } catch (err) {
+    // Messages already taken off the dead-letter queue must not be lost with the error.
+    if (out.length === 0) throw err;
+    o.log(`scale-out: dead-letter queue: ${(err as Error).message} (read again next poll)`);
+  }
+  return out;
+}
+
+async function readDeadLetterBatches(
+  o: Parameters<typeof awaitResults>[0],
+  pending: Map<string, ScanJob>,
+  out: JobResult[],
 ): Promise<void> {
   const dlq = o.remote.deadLetter!;
   for (let batch = 0; batch < DLQ_BATCHES_PER_POLL; batch++) {
@@ -201,11 +236,10 @@ async function readDeadLetters(
       }
       const id = jobId(job);
       if (job.passId === o.passId && pending.has(id)) {
-        pending.delete(id);
         const now = o.now().toISOString();
         const receives = dlq.maxReceiveCount;
         o.log(`${job.instanceId}: job moved to the dead-letter queue after ${receives} receives`);
-        await o.onResult({
+        out.push({
           schemaVersion: 1,
           job,
           attemptAt: now,
