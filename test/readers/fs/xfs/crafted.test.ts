@@ -116,6 +116,11 @@ describe('readers/fs/xfs (crafted images)', () => {
     f(c.inodeBuf(ino));
     c.resealInode(ino);
   };
+  /** Changes block `n` in place, then recomputes its CRC (stored at byte `crcAt`). */
+  const blk = (n: number, crcAt: number, f: (b: Buffer) => void) => (c: Crafted) => {
+    f(c.block(n));
+    c.reseal(n, crcAt);
+  };
   const sfRoot = (c: Crafted, entries: Array<[string, number, number]>) => {
     const fork = shortformFork(ROOT, entries);
     c.writeInode(ROOT, { mode: 0o040755, format: 1, size: fork.length, fork });
@@ -275,10 +280,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     { name: 'bmbt child level mismatch', mutate: btreeRoot(2, [20]), act: 'read /btree', code: 'corrupt' },
     {
       name: 'bmbt leaf bad magic',
-      mutate: (c) => {
-        c.block(20).writeUInt32BE(0x424d4150, 0);
-        c.reseal(20, 64);
-      },
+      mutate: blk(20, 64, (b) => b.writeUInt32BE(0x424d4150, 0)),
       act: 'read /btree',
       code: 'bad-magic',
     },
@@ -292,19 +294,13 @@ describe('readers/fs/xfs (crafted images)', () => {
     },
     {
       name: 'bmbt leaf owner mismatch',
-      mutate: (c) => {
-        c.block(20).writeBigUInt64BE(1234n, 56);
-        c.reseal(20, 64);
-      },
+      mutate: blk(20, 64, (b) => b.writeBigUInt64BE(1234n, 56)),
       act: 'read /btree',
       code: 'corrupt',
     },
     {
       name: 'bmbt numrecs larger than the block holds',
-      mutate: (c) => {
-        c.block(20).writeUInt16BE(1000, 6);
-        c.reseal(20, 64);
-      },
+      mutate: blk(20, 64, (b) => b.writeUInt16BE(1000, 6)),
       act: 'read /btree',
       code: 'corrupt',
     },
@@ -352,39 +348,29 @@ describe('readers/fs/xfs (crafted images)', () => {
     },
     {
       name: 'directory entry overflowing the block',
-      mutate: (c) => {
-        // entries: '.' at 64 (16 bytes), '..' at 80 (16), 'a' at 96: namelen 250 runs past the leaf array
-        c.block(50)[96 + 8] = 250;
-        c.reseal(50, 4);
-      },
+      // entries: '.' at 64 (16 bytes), '..' at 80 (16), 'a' at 96: namelen 250 runs past the leaf array
+      mutate: blk(50, 4, (b) => (b[96 + 8] = 250)),
       act: 'readdir /dir',
       code: 'corrupt',
     },
     {
       name: 'directory unused entry overflowing the block',
-      mutate: (c) => {
-        c.block(50).writeUInt16BE(0xffff, 96);
-        c.block(50).writeUInt16BE(0x7ff8, 98);
-        c.reseal(50, 4);
-      },
+      mutate: blk(50, 4, (b) => {
+        b.writeUInt16BE(0xffff, 96);
+        b.writeUInt16BE(0x7ff8, 98);
+      }),
       act: 'readdir /dir',
       code: 'corrupt',
     },
     {
       name: 'directory block tail count too large',
-      mutate: (c) => {
-        c.block(50).writeUInt32BE(100_000, BS - 8);
-        c.reseal(50, 4);
-      },
+      mutate: blk(50, 4, (b) => b.writeUInt32BE(100_000, BS - 8)),
       act: 'readdir /dir',
       code: 'corrupt',
     },
     {
       name: 'directory block bad magic',
-      mutate: (c) => {
-        c.block(50).writeUInt32BE(0x58443242, 0);
-        c.reseal(50, 4);
-      },
+      mutate: blk(50, 4, (b) => b.writeUInt32BE(0x58443242, 0)),
       act: 'readdir /dir',
       code: 'bad-magic',
     },
@@ -398,10 +384,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     },
     {
       name: 'directory name with a slash',
-      mutate: (c) => {
-        c.block(50)[96 + 9] = 0x2f;
-        c.reseal(50, 4);
-      },
+      mutate: blk(50, 4, (b) => (b[96 + 9] = 0x2f)),
       act: 'readdir /dir',
       code: 'corrupt',
     },
@@ -413,10 +396,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     },
     {
       name: 'symlink header bad magic',
-      mutate: (c) => {
-        c.block(60).writeUInt32BE(0, 0);
-        c.reseal(60, 12);
-      },
+      mutate: blk(60, 12, (b) => b.writeUInt32BE(0, 0)),
       act: 'readlink /link',
       code: 'bad-magic',
     },
@@ -428,10 +408,7 @@ describe('readers/fs/xfs (crafted images)', () => {
     },
     {
       name: 'symlink chunk bytes beyond the block',
-      mutate: (c) => {
-        c.block(60).writeUInt32BE(9000, 8);
-        c.reseal(60, 12);
-      },
+      mutate: blk(60, 12, (b) => b.writeUInt32BE(9000, 8)),
       act: 'readlink /link',
       code: 'corrupt',
     },
