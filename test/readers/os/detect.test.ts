@@ -1,19 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../engine/errors.js';
 import { detectOs, parseOsRelease } from '../../../readers/os/index.js';
 import { dirFileSystem } from '../../helpers/dir-fs.js';
+import { tempTrees } from '../../helpers/temp-tree.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtures = resolve(repoRoot, '../shared/fixtures/os-release');
@@ -86,20 +78,7 @@ describe('readers/os/os-release.ts parseOsRelease', () => {
 });
 
 describe('readers/os/detect.ts detectOs (combinations)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'detectos-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  let n = 0;
-  function tree(files: Record<string, string | { symlink: string }>): string {
-    const root = join(tmp, String(n++));
-    for (const [p, content] of Object.entries(files)) {
-      const full = join(root, p);
-      mkdirSync(dirname(full), { recursive: true });
-      if (typeof content === 'string') writeFileSync(full, content);
-      else symlinkSync(content.symlink, full);
-    }
-    mkdirSync(root, { recursive: true });
-    return root;
-  }
+  const tree = tempTrees('detectos-');
 
   type Files = Record<string, string | { symlink: string }>;
   it.each<{ title: string; files: Files; want: Record<string, unknown> }>([

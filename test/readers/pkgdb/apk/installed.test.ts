@@ -1,13 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apkCataloger,
   checksumToSha1,
   parseApkInstalled,
   splitApkLicense,
 } from '../../../../readers/pkgdb/apk/index.js';
+import { tempTrees } from '../../../helpers/temp-tree.js';
 import { runCataloger } from '../dpkg/helpers.js';
 
 const opts = { maxLineBytes: 64, maxPackages: 10 };
@@ -123,20 +121,7 @@ describe('readers/pkgdb/apk/index.ts helpers', () => {
 });
 
 describe('readers/pkgdb/apk/index.ts apkCataloger', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'apk-cat-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  let n = 0;
-  function tree(files: Record<string, string | { symlink: string }>): string {
-    const root = join(tmp, String(n++));
-    mkdirSync(root, { recursive: true });
-    for (const [p, c] of Object.entries(files)) {
-      const full = join(root, p);
-      mkdirSync(dirname(full), { recursive: true });
-      if (typeof c === 'string') writeFileSync(full, c);
-      else symlinkSync(c.symlink, full);
-    }
-    return root;
-  }
+  const tree = tempTrees('apk-cat-');
   const UTILS = [
     'P:musl-utils',
     'V:1.2.4-r2',

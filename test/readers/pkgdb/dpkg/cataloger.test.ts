@@ -1,7 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../../engine/limits.js';
 import { runOsCatalogers } from '../../../../readers/dispatch.js';
 import {
@@ -10,22 +7,10 @@ import {
   dpkgCataloger,
 } from '../../../../readers/pkgdb/dpkg/index.js';
 import { dirFileSystem } from '../../../helpers/dir-fs.js';
+import { tempTrees } from '../../../helpers/temp-tree.js';
 import { runCataloger } from './helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'dpkg-cat-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-function tree(files: Record<string, string | { symlink: string }>): string {
-  const root = join(tmp, String(n++));
-  mkdirSync(root, { recursive: true });
-  for (const [p, c] of Object.entries(files)) {
-    const full = join(root, p);
-    mkdirSync(dirname(full), { recursive: true });
-    if (typeof c === 'string') writeFileSync(full, c);
-    else symlinkSync(c.symlink, full);
-  }
-  return root;
-}
+const tree = tempTrees('dpkg-cat-');
 
 const LIBC = [
   'Package: libc6',
