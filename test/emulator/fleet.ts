@@ -103,6 +103,8 @@ export interface FleetInstance {
   tags: Record<string, string>;
   /** The backup snapshot made for backup-* roles. */
   backupSnapshotId?: string;
+  /** The account it lives in. */
+  accountId: string;
   /** CaptureTime of the SSM inventory, when it has one. */
   inventoryCapturedAt?: Date;
 }
@@ -121,6 +123,8 @@ export interface FleetOptions {
   /** Only these images (default all available). */
   only?: FleetImageId[];
   images?: FleetImages;
+  /** Spread the instances over these accounts, round robin (default: the emulator's account). */
+  accounts?: string[];
 }
 
 const HOUR = 3_600_000;
@@ -269,7 +273,9 @@ export async function buildFleet(emu: Emulator, o: FleetOptions = {}): Promise<F
       };
       if (role === 'excluded-snapscan') tags['snapscan:exclude'] = 'true';
       if (role === 'excluded-inspector') tags.InspectorEc2Exclusion = 'true';
+      const accountId = o.accounts?.[index % o.accounts.length] ?? emu.options.accountId;
       const volumeId = await emu.addVolume({
+        accountId,
         imagePath: image.path,
         kmsDenied: role === 'kms-denied',
         tags: { Name: `fleet-${index}-root` },
@@ -284,7 +290,7 @@ export async function buildFleet(emu: Emulator, o: FleetOptions = {}): Promise<F
           .padEnd(17, '0')
           .slice(0, 17)}`,
       });
-      const inst: FleetInstance = { instanceId, role, image, volumeId, tags };
+      const inst: FleetInstance = { instanceId, role, image, volumeId, tags, accountId };
       if (role.startsWith('ssm-')) {
         ssm.manage(instanceId, {
           platformName: image.platformName,
