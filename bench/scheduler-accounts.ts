@@ -41,12 +41,7 @@ const concurrency = Number(opt('concurrency', '8'));
 const latencyMs = Number(opt('latency-ms', '20'));
 const perRole = Number(opt('per-role', '1'));
 
-async function fleetEmulator(accounts: string[] | undefined) {
-  const emu = await startEmulator({
-    seed: 9,
-    accountId: CENTRAL,
-    faults: { latency: { kind: 'fixed', ms: latencyMs }, actions: DEFAULT_FAULT_ACTIONS },
-  });
+async function buildFleetIn(emu: Emulator, accounts: string[] | undefined) {
   const mix = Object.fromEntries(Object.keys(DEFAULT_FLEET_MIX).map((r) => [r, perRole])) as Record<
     FleetRole,
     number
@@ -55,7 +50,7 @@ async function fleetEmulator(accounts: string[] | undefined) {
   for (const image of fleet.images.images) await emu.images.written(image.path);
   for (const m of MEMBERS) emu.services.sts.addRole(m, ROLE, { externalId: EXTERNAL_ID });
   emu.services.s3.createBucket('snapscan-bench');
-  return { emu, fleet };
+  return fleet;
 }
 
 function report(label: string, r: PassReport, wallMs: number, emu: Emulator, fleetSize: number) {
@@ -128,25 +123,33 @@ async function main() {
     };
   };
   for (const multi of [false, true]) {
-    const { emu, fleet } = await fleetEmulator(multi ? [CENTRAL, ...MEMBERS] : undefined);
-    emu.resetCounts();
-    const t = performance.now();
-    const { passes } = await runScheduler({
-      ...base(emu),
-      ...(multi
-        ? {
-            members: { accounts: [CENTRAL, ...MEMBERS, NO_ROLE], roleName: ROLE, externalId: EXTERNAL_ID },
-          }
-        : {}),
+    const emu = await startEmulator({
+      seed: 9,
+      accountId: CENTRAL,
+      faults: { latency: { kind: 'fixed', ms: latencyMs }, actions: DEFAULT_FAULT_ACTIONS },
     });
-    report(
-      multi ? `3 accounts (+1 without the role)` : 'one account',
-      passes[0]!,
-      performance.now() - t,
-      emu,
-      fleet.instances.length,
-    );
-    await emu.close();
+    try {
+      const fleet = await buildFleetIn(emu, multi ? [CENTRAL, ...MEMBERS] : undefined);
+      emu.resetCounts();
+      const t = performance.now();
+      const { passes } = await runScheduler({
+        ...base(emu),
+        ...(multi
+          ? {
+              members: { accounts: [CENTRAL, ...MEMBERS, NO_ROLE], roleName: ROLE, externalId: EXTERNAL_ID },
+            }
+          : {}),
+      });
+      report(
+        multi ? `3 accounts (+1 without the role)` : 'one account',
+        passes[0]!,
+        performance.now() - t,
+        emu,
+        fleet.instances.length,
+      );
+    } finally {
+      await emu.close();
+    }
   }
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   rmSync(tmp, { recursive: true, force: true });

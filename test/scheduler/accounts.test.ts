@@ -436,5 +436,34 @@ describe('scheduler/accounts', () => {
       for (const account of [CENTRAL, A, D])
         expect(index.instances[inst[account]!]).toMatchObject({ accountId: account, reason: 'SUCCESSFUL' });
     }, 300_000);
+
+    it('once C’s role exists: C is scanned in C, and the leftover of a crash there goes by its expiry; the other accounts are kept', async () => {
+      emu.services.sts.addRole(C, ROLE, { externalId: EXT });
+      clock.advance(2 * HOUR);
+      const r = await onePass(
+        schedulerOptions({
+          db,
+          out,
+          clock,
+          mode: 'agentless',
+          members: { accounts: [C], roleName: ROLE, externalId: EXT },
+        }),
+      );
+      expect(r.accounts).toEqual({ scanned: [C], denied: [], skipped: [] });
+      const cov = coverage(r);
+      expect(cov.get(`AWS_EC2_INSTANCE/${inst[C]}`)).toMatchObject({
+        accountId: C,
+        scanStatus: { reason: 'SUCCESSFUL' },
+        pass: 'scanned',
+      });
+      for (const account of [CENTRAL, A, D])
+        expect(cov.get(`AWS_EC2_INSTANCE/${inst[account]}`)).toMatchObject({
+          accountId: account,
+          pass: 'kept',
+        });
+      expect(cov.has(`AWS_ACCOUNT/${C}`)).toBe(false);
+      expect(emu.snapshotsById.get(leftover[C]!)?.deleted).toBe(true);
+      expect(emu.snapshots()).toEqual([]);
+    }, 300_000);
   });
 });

@@ -37,7 +37,7 @@ export const options = {
     type: 'string',
     arg: 'LIST',
     description:
-      'comma-separated account ids to scan: each member through --role-name, the central account (when listed) with its own credentials (default: the central account alone)',
+      'account ids to scan, comma-separated: members through --role-name, the central one (if listed) directly',
   },
   organization: {
     env: 'SNAPSCAN_ORGANIZATION',
