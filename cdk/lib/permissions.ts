@@ -167,6 +167,19 @@ export function queueSendStatement(queueArn: string): PolicyStatement {
   });
 }
 
+/**
+ * The planner reads the dead-letter queue: a job no worker could complete becomes a failed coverage
+ * record, and its message is removed (GetQueueUrl: the planner finds it from the RedrivePolicy).
+ */
+export function deadLetterReadStatement(deadLetterQueueArn: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'DeadLetterRead',
+    effect: Effect.ALLOW,
+    actions: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+    resources: [deadLetterQueueArn],
+  });
+}
+
 /** A worker's side of the queue (visibility extended while a scan runs). */
 export function queueConsumeStatement(queueArn: string): PolicyStatement {
   return new PolicyStatement({

@@ -20,6 +20,7 @@ import type { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
 import {
   assumeMemberStatement,
+  deadLetterReadStatement,
   deleteManagedStatement,
   describeStatement,
   exportStatements,
@@ -264,6 +265,7 @@ export class ScannerStack extends Stack {
             ...(queue ? [deleteManagedStatement()] : []),
             ...exportPolicy,
             ...(queue ? [queueSendStatement(queue.queueArn)] : []),
+            ...(this.deadLetterQueue ? [deadLetterReadStatement(this.deadLetterQueue.queueArn)] : []),
             ...(memberRoleName ? [assumeMemberStatement(memberRoleName.valueAsString)] : []),
             ...(props.organization ? [listAccountsStatement()] : []),
           ],
@@ -279,6 +281,8 @@ export class ScannerStack extends Stack {
             snapscan: new iam.PolicyDocument({
               statements: [
                 ...scanStatements(),
+                // SSM jobs (hybrid): the worker reads the instance's inventory.
+                ...ssmInventoryStatements(),
                 ...exportPolicy,
                 queueConsumeStatement(queue.queueArn),
                 ...(memberRoleName ? [assumeMemberStatement(memberRoleName.valueAsString)] : []),
@@ -301,6 +305,10 @@ export class ScannerStack extends Stack {
             '--external-id',
             externalId.valueAsString,
           ]
+        : [];
+    const memberArgs =
+      memberRoleName && externalId
+        ? ['--role-name', memberRoleName.valueAsString, '--external-id', externalId.valueAsString]
         : [];
     const common = [
       ...(queue ? ['--queue', queue.queueUrl] : []),
@@ -378,7 +386,8 @@ export class ScannerStack extends Stack {
       const workerTask = task(
         'Worker',
         this.workerRole,
-        ['worker', ...common, '--db-update', 'daily', ...accountArgs],
+        // Workers take no account list: a job names its account; they assume the member role for it.
+        ['worker', ...common, '--db-update', 'daily', ...memberArgs],
         workerLogs,
       );
 
@@ -442,7 +451,12 @@ export class ScannerStack extends Stack {
     const IAM5 = 'AwsSolutions-IAM5';
     if (this.workerRole) {
       acknowledge(this.schedulerRole, IAM5, [any, snapshot, instance, managedInstance], IAM_PATTERNS_REASON);
-      acknowledge(this.workerRole, IAM5, [any, snapshot, instance, volume], IAM_PATTERNS_REASON);
+      acknowledge(
+        this.workerRole,
+        IAM5,
+        [any, snapshot, instance, volume, managedInstance],
+        IAM_PATTERNS_REASON,
+      );
       acknowledge(this.workerRole, IAM5, KMS_PATTERNS, KMS_REASON);
     } else {
       // Single task: the scheduler scans too.

@@ -277,8 +277,11 @@ describe('cdk/lib/scanner-stack (scale-out)', () => {
     t.hasParameter('MaxWorkers', { Type: 'Number', Default: 4 });
   });
 
-  it('scheduler task role: discovery, SSM inventory, janitor, export, queue send — every statement', () => {
+  it('scheduler task role: discovery, SSM inventory, janitor, export, queue send, dead-letter read — every statement', () => {
     const queueId = Object.keys(t.findResources('AWS::SQS::Queue')).find((k) => k.startsWith('ScanQueue'))!;
+    const dlqId = Object.keys(t.findResources('AWS::SQS::Queue')).find((k) =>
+      k.startsWith('DeadLetterQueue'),
+    )!;
     expect(roleStatements(t, 'SchedulerTaskRole')).toEqual([
       DESCRIBE,
       ...SSM,
@@ -290,13 +293,20 @@ describe('cdk/lib/scanner-stack (scale-out)', () => {
         Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
         Resource: `<${queueId}.Arn>`,
       },
+      {
+        Sid: 'DeadLetterRead',
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        Resource: `<${dlqId}.Arn>`,
+      },
     ]);
   });
 
-  it('worker task role: snapshot with tags, EBS direct reads, KMS via EBS, export, queue consume — every statement', () => {
+  it('worker task role: snapshot with tags, EBS direct reads, KMS via EBS, SSM inventory, export, queue consume — every statement', () => {
     const queueId = Object.keys(t.findResources('AWS::SQS::Queue')).find((k) => k.startsWith('ScanQueue'))!;
     expect(roleStatements(t, 'WorkerTaskRole')).toEqual([
       ...SCAN,
+      ...SSM,
       ...exportStmts(bucketId, 'snapscan/'),
       {
         Sid: 'QueueConsume',
@@ -377,7 +387,7 @@ describe('cdk/lib/scanner-stack (scale-out)', () => {
     );
   });
 
-  it('member accounts: --accounts or --organization with the role name and external id on both commands; the roles may assume the member role (and list the organization) only then', () => {
+  it('member accounts: the scheduler gets --accounts or --organization, both commands the role name and external id (a worker takes the account from each job); the roles may assume the member role (and list the organization) only then', () => {
     const a = synth({ accounts: ['111111111111', '222222222222'] });
     const org = synth({ organization: true });
     for (const [tpl, flag] of [
@@ -386,9 +396,13 @@ describe('cdk/lib/scanner-stack (scale-out)', () => {
     ] as const) {
       for (const d of Object.values(tpl.findResources('AWS::ECS::TaskDefinition'))) {
         const cmd = flat(d.Properties.ContainerDefinitions[0].Command) as string[];
+        if (cmd[0] === 'worker') {
+          expect(cmd).not.toContain('--accounts');
+          expect(cmd).not.toContain('--organization');
+        }
         expect(cmd).toEqual(
           expect.arrayContaining([
-            ...flag,
+            ...(cmd[0] === 'worker' ? [] : flag),
             '--role-name',
             '<MemberRoleName>',
             '--external-id',
