@@ -378,15 +378,20 @@ export async function runLangCatalogers(
   // Evidence files (lockfiles) merged into the packages they are about.
   for (const c of lang) if (c.settle) out.packages = c.settle(out.packages);
   if (osPackages && osPackages.length > 0) {
-    // A package located somewhere other than the file read (rare): asked now.
+    // A package inside an archive (`app.jar!/BOOT-INF/lib/x.jar`) belongs to whoever owns the
+    // archive; one located somewhere else than the file read (rare) is asked about now.
+    const fileOf = (loc: string) => {
+      const nested = loc.indexOf('!/');
+      return nested > 0 && asked.has(loc.slice(0, nested)) ? loc.slice(0, nested) : loc;
+    };
     const late = new Set<string>();
     for (const p of out.packages) {
       const loc = p.locations[0]?.path;
-      if (loc && !asked.has(loc)) late.add(loc);
+      if (loc && !asked.has(fileOf(loc))) late.add(loc);
     }
     if (late.size > 0) await resolveOwners(late, osPackages, ctx, owners, out.errors);
     for (const p of out.packages) {
-      const owner = p.ownedBy ? undefined : owners.get(p.locations[0]?.path ?? '');
+      const owner = p.ownedBy ? undefined : owners.get(fileOf(p.locations[0]?.path ?? ''));
       if (owner) p.ownedBy = owner.purl;
     }
   }

@@ -89,4 +89,52 @@ describe.skipIf(typeof built !== 'string')('readers/lang-walk: ranged catalogers
     console.log(`ranged walk: ${res.walk.bytesRead} of ${total} bytes read`);
     expect(res.walk.bytesRead).toBeLessThan(total / 10);
   });
+
+  it('a jar a deb installed: it and the jars inside it are attributed to the deb (dpkg .list)', async () => {
+    const inner = buildZip([
+      {
+        name: 'META-INF/maven/org.yaml/snakeyaml/pom.properties',
+        data: pomProperties('org.yaml', 'snakeyaml', '1.33'),
+      },
+    ]);
+    put(
+      'usr/share/java/tool.jar',
+      buildZip([
+        {
+          name: 'META-INF/maven/org.example/tool/pom.properties',
+          data: pomProperties('org.example', 'tool', '2.0'),
+        },
+        { name: 'lib/snakeyaml-1.33.jar', data: inner, method: 'store' },
+      ]),
+    );
+    put(
+      'var/lib/dpkg/info/libtool-java.list',
+      Buffer.from('/.\n/usr\n/usr/share\n/usr/share/java\n/usr/share/java/tool.jar\n'),
+    );
+    const deb = {
+      foundBy: 'pkgdb/dpkg',
+      type: 'deb',
+      name: 'libtool-java',
+      version: '2.0-1',
+      purl: 'pkg:deb/debian/libtool-java@2.0-1?arch=all',
+      locations: [{ path: '/var/lib/dpkg/status' }],
+    };
+    const res = await runLangCatalogers(
+      LANG_CATALOGERS,
+      { fs: dirFileSystem(root), limits: DEFAULT_LIMITS },
+      {},
+      [deb],
+    );
+    const jars = res.packages
+      .filter((p) => p.locations[0]!.path.startsWith('/usr/share/java/'))
+      .map((p) => [p.name, p.locations[0]!.path, p.ownedBy]);
+    expect(jars.sort()).toEqual([
+      ['org.example:tool', '/usr/share/java/tool.jar', deb.purl],
+      ['org.yaml:snakeyaml', '/usr/share/java/tool.jar!/lib/snakeyaml-1.33.jar', deb.purl],
+    ]);
+    // The app jar no deb lists stays unowned.
+    expect(
+      res.packages.filter((p) => p.locations[0]!.path.startsWith('/opt/app/')).every((p) => !p.ownedBy),
+    ).toBe(true);
+  });
 });
