@@ -9,19 +9,9 @@ import {
 import { EBS_TEST_OPTIONS } from '../../../emulator/clients.js';
 import { EMULATOR_BLOCK_BYTES, type Emulator, startEmulator } from '../../../emulator/index.js';
 import { buildTestImage } from '../../../emulator/test-image.js';
+import { mulberry32 as prng } from '../../../helpers/prng.js';
 
 const BS = EMULATOR_BLOCK_BYTES;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const ZERO_BLOCK = Buffer.alloc(BS);
 const writtenByFile = new WeakMap<Buffer, readonly number[]>();

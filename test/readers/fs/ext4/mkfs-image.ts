@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 as prng } from '../../../helpers/prng.js';
 
 // fileURLToPath rather than import.meta.dirname: the latter needs Node >= 20.11.
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -47,18 +48,6 @@ export function hasMke2fs(): boolean {
     spawnSync('mke2fs', ['-V'], { stdio: 'ignore' }).status === 0 &&
     spawnSync('debugfs', ['-V'], { stdio: 'ignore' }).status === 0
   );
-}
-
-/** mulberry32: small seeded PRNG for reproducible content. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function bytes(rand: () => number, n: number): Buffer {

@@ -9,7 +9,8 @@ import { ScanError, TruncatedError } from '../../../../engine/errors.js';
 import type { BlockSource } from '../../../../readers/block/types.js';
 import { Ext4Store } from '../../../../readers/fs/ext4/index.js';
 import { PathFileSystem } from '../../../../readers/fs/path-fs.js';
-import { buildImage, hasMke2fs, prng, type Variant } from './mkfs-image.js';
+import { mulberry32 as prng } from '../../../helpers/prng.js';
+import { buildImage, hasMke2fs, type Variant } from './mkfs-image.js';
 
 /** An in-memory image with a sparse overlay of mutated bytes. */
 class PatchedSource implements BlockSource {

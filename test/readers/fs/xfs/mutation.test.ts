@@ -13,21 +13,11 @@ import { RawFileSource } from '../../../../readers/block/raw-file/index.js';
 import type { BlockSource } from '../../../../readers/block/types.js';
 import { PathFileSystem } from '../../../../readers/fs/path-fs.js';
 import { openXfs } from '../../../../readers/fs/xfs/index.js';
+import { mulberry32 as prng } from '../../../helpers/prng.js';
 import { craftStandard } from './crafted.js';
 import { buildImage, MKFS_VERSION, type Variant } from './image-builder.js';
 
 const RUN_BUDGET_MS = 20_000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A source whose bytes at some absolute offsets are replaced. */
 class OverlaySource implements BlockSource {

@@ -14,7 +14,8 @@ import { decodeBdbMeta, readBdbRpmdb } from '../../../../readers/pkgdb/rpm/bdb.j
 import { catalogRpmDb } from '../../../../readers/pkgdb/rpm/index.js';
 import { genBdb, haveDbLoad } from '../../../fixtures/rpmdb/gen-bdb.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_FIXTURES } from '../../../helpers/paths.js';
-import { minimalPackage, mulberry32 } from './builders.js';
+import { mulberry32 } from '../../../helpers/prng.js';
+import { minimalPackage } from './builders.js';
 import { haveRpm, rpmQa } from './rpm-oracle.js';
 
 const SQLITE = resolve(SHARED_FIXTURES, 'rpmdb/cbl-mariner2-sqlite.rpmdb.sqlite');

@@ -13,7 +13,7 @@ import { catalogRpmDb } from '../../../../readers/pkgdb/rpm/index.js';
 import { decodeRpmPackage } from '../../../../readers/pkgdb/rpm/record.js';
 import { sqliteBlobs } from '../../../fixtures/rpmdb/gen-bdb.js';
 import { HAVE_SHARED, NO_SHARED_REASON, SHARED_FIXTURES } from '../../../helpers/paths.js';
-import { mulberry32 } from './builders.js';
+import { mulberry32 } from '../../../helpers/prng.js';
 
 const SQLITE = resolve(SHARED_FIXTURES, 'rpmdb/cbl-mariner2-sqlite.rpmdb.sqlite');
 const ctx = (): CatalogContext => ({ limits: { ...DEFAULT_LIMITS } }) as unknown as CatalogContext;

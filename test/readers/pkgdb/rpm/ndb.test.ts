@@ -8,7 +8,8 @@ import { catalogRpmDb } from '../../../../readers/pkgdb/rpm/index.js';
 import { adler32, readNdbRpmdb } from '../../../../readers/pkgdb/rpm/ndb.js';
 import { sqliteBlobs } from '../../../fixtures/rpmdb/gen-bdb.js';
 import { HAVE_SHARED, SHARED_FIXTURES } from '../../../helpers/paths.js';
-import { buildNdb, minimalPackage, mulberry32 } from './builders.js';
+import { mulberry32 } from '../../../helpers/prng.js';
+import { buildNdb, minimalPackage } from './builders.js';
 
 const SQLITE = resolve(SHARED_FIXTURES, 'rpmdb/cbl-mariner2-sqlite.rpmdb.sqlite');
 const SLE = resolve(SHARED_FIXTURES, 'rpmdb/sle15-bci-ndb.Packages.db');
