@@ -19,7 +19,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../engine/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../../engine/limits.js';
 import type { Package } from '../../engine/model/package.js';
 import { scanBlockSource } from '../../engine/pipeline.js';
 import { RawFileSource } from '../../readers/block/raw-file/index.js';
@@ -175,7 +175,11 @@ describe.skipIf(skip !== undefined)('readers/lang-walk: executables by file mode
   const bins = built as string;
   const img = skip ? undefined : build(bins);
 
-  async function walk(image: string, opts: { readOwnedExecutables?: boolean } = {}) {
+  async function walk(
+    image: string,
+    opts: { readOwnedExecutables?: boolean } = {},
+    limits: Partial<Limits> = {},
+  ) {
     const source = await RawFileSource.open(image);
     try {
       const format = await probeFileSystem(source);
@@ -184,7 +188,12 @@ describe.skipIf(skip !== undefined)('readers/lang-walk: executables by file mode
       const ctx = { fs, limits: DEFAULT_LIMITS };
       const os = await runOsCatalogers(osCatalogers({ details: false }), ctx);
       reads.length = 0; // only the language walk's reads count below
-      const res = await runLangCatalogers(LANG_CATALOGERS, ctx, opts, os.packages);
+      const res = await runLangCatalogers(
+        LANG_CATALOGERS,
+        { ...ctx, limits: { ...DEFAULT_LIMITS, ...limits } },
+        opts,
+        os.packages,
+      );
       const inos = new Map<string, number>();
       for (const p of [
         '/home/app/tool',
@@ -268,6 +277,26 @@ describe.skipIf(skip !== undefined)('readers/lang-walk: executables by file mode
         executablesProbed: 3,
         executablesOpened: 2,
       });
+    },
+  );
+
+  it.each([
+    { max: 1_000, hit: false },
+    { max: 14, hit: false },
+    { max: 4, hit: true },
+  ])(
+    'ext4: candidates count against MAX_LANG_FILES ($max): limit hit $hit, what was wanted before it is read',
+    async ({ max, hit }) => {
+      const { res } = await walk(img!.ext4, {}, { MAX_LANG_FILES: max });
+      const codes = res.errors.map(
+        (e) => `${e.cataloger} ${e.error.code} ${/MAX_LANG_FILES/.test(e.error.message)}`,
+      );
+      expect(codes).toEqual(hit ? ['lang/walk limit-exceeded true'] : []);
+      // Every file a cataloger wanted before the stat: the 14 extensionless names (maybe executables)
+      // beside dpkg's files, /etc's, the binaries and the script.
+      expect(res.walk.wanted).toBe(hit ? max : 14);
+      expect(res.walk.executablesOpened).toBeLessThanOrEqual(2);
+      if (!hit) expect(res.walk.executablesOpened).toBe(2);
     },
   );
 
