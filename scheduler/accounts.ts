@@ -102,15 +102,25 @@ export async function listOrganizationAccounts(
         'limit-exceeded',
         `organizations: ListAccounts: more than ${MAX_ORGANIZATION_PAGES} pages`,
       );
-    const res = await org.send(
-      new (organizationsSdk().ListAccountsCommand)({ ...(token ? { NextToken: token } : {}) }),
-      signal ? { abortSignal: signal as never } : {},
-    );
+    let res: {
+      Accounts?: { Id?: string; Name?: string; Status?: string; State?: string }[];
+      NextToken?: string;
+    };
+    try {
+      res = await org.send(
+        new (organizationsSdk().ListAccountsCommand)({ ...(token ? { NextToken: token } : {}) }),
+        signal ? { abortSignal: signal as never } : {},
+      );
+    } catch (err) {
+      const e = err as Error;
+      // Without the list no account can be planned: the pass fails with this one line.
+      throw new ScanError('aws-error', `organizations:ListAccounts: ${e.name}: ${e.message}`, { cause: err });
+    }
     for (const a of res.Accounts ?? []) {
       if (!a.Id || !ACCOUNT_ID.test(a.Id) || seen.has(a.Id)) continue;
       seen.add(a.Id);
       // `State` supersedes `Status` (deprecated 2025); read whichever is present.
-      const status = String((a as { State?: string }).State ?? a.Status ?? 'ACTIVE');
+      const status = String(a.State ?? a.Status ?? 'ACTIVE');
       if (status === 'ACTIVE') out.active.push({ id: a.Id, ...(a.Name ? { name: a.Name } : {}) });
       else out.skipped.push({ id: a.Id, status });
     }
@@ -128,7 +138,8 @@ interface CachedSession {
 /**
  * STS sessions in the member accounts: one per account, cached, renewed before expiry. A failed
  * AssumeRole is not cached (the next call tries again) and comes back as a ScanError whose message
- * carries STS's error name and message (`AccessDenied: User … is not authorized to perform …`).
+ * carries STS's error name and message (`AccessDenied: User … is not authorized to perform …`);
+ * a failed renewal while the current session is still valid keeps that session.
  */
 export class MemberSessions {
   private readonly sessions = new Map<string, CachedSession>();
@@ -165,9 +176,16 @@ export class MemberSessions {
     s.pending ??= this.assume(accountId).finally(() => {
       delete s.pending;
     });
-    const fresh = await s.pending;
-    s.credentials = fresh;
-    return fresh;
+    try {
+      const fresh = await s.pending;
+      s.credentials = fresh;
+      return fresh;
+    } catch (err) {
+      // A renewal that fails (STS throttled, briefly unreachable) while the session still has time
+      // left keeps the session: the next call tries again. An expired or absent one cannot.
+      if (c?.expiration && c.expiration.getTime() > now) return c;
+      throw err;
+    }
   }
 
   /** A credential provider for SDK clients (each call goes through the cache above). */

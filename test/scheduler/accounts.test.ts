@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEc2Client, createOrganizationsClient } from '../../engine/aws/clients.js';
+import { createEc2Client, createOrganizationsClient, createStsClient } from '../../engine/aws/clients.js';
 import {
   run as runSchedulerCli,
   options as schedulerSpec,
@@ -27,7 +27,7 @@ import {
 import type { CoverageRecord } from '../../scheduler/coverage.js';
 import type { PassReport } from '../../scheduler/pass.js';
 import { stsFor } from '../emulator/clients.js';
-import { type Emulator, startEmulator } from '../emulator/index.js';
+import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.js';
 import { HAVE_SHARED, NO_SHARED_REASON } from '../helpers/paths.js';
 import {
   demoImages,
@@ -152,6 +152,32 @@ describe('scheduler/accounts', () => {
       }
     });
 
+    it('a renewal STS refuses keeps the still-valid session; once it expired the error comes through', async () => {
+      const sts = createStsClient({
+        endpoint: emu.endpoint,
+        region: 'us-east-1',
+        credentials: EMULATOR_CREDENTIALS,
+        maxAttempts: 1,
+      });
+      let t = Date.now();
+      const sessions = new MemberSessions(sts, { roleName: ROLE, externalId: EXT, now: () => new Date(t) });
+      try {
+        const c1 = await sessions.credentials(A);
+        emu.configure({ faults: { serverErrorRate: 1, actions: ['AssumeRole'] } });
+        t += 50 * 60_000; // 10 minutes left: renewal due, STS failing
+        expect(await sessions.credentials(A)).toBe(c1);
+        t += 11 * 60_000; // expired
+        await expect(sessions.credentials(A)).rejects.toMatchObject({
+          code: 'aws-error',
+          message: expect.stringMatching(/InternalFailure/),
+        });
+        expect(sessions.assumeRoleCalls).toBe(3);
+      } finally {
+        emu.configure({ faults: {} });
+        sts.destroy();
+      }
+    });
+
     it('a client signing through the provider keeps working across real session expiry (renewed first)', async () => {
       const sts = stsFor(emu.endpoint);
       emu.services.sts.sessionLifetimeMs = 1500;
@@ -238,6 +264,12 @@ describe('scheduler/accounts', () => {
           { id: ids[44], status: 'PENDING_CLOSURE' },
         ]);
         expect(r.active.map((a) => a.id)).toEqual(ids.filter((_, i) => i % 10 !== 3 && i !== 44));
+        // Not in an organization (or not allowed to list it): a one-line error naming the call.
+        org.accounts.length = 0;
+        await expect(listOrganizationAccounts(client)).rejects.toMatchObject({
+          code: 'aws-error',
+          message: expect.stringMatching(/^organizations:ListAccounts: AWSOrganizationsNotInUseException: /),
+        });
       } finally {
         client.destroy();
         org.accounts.length = 0;
