@@ -6,10 +6,8 @@
  * usage: npx tsx bench/inventory-local.ts [IMAGE...]
  */
 import { join } from 'node:path';
-import { scanBlockSource } from '../engine/pipeline.js';
-import { RawFileSource } from '../readers/block/raw-file/index.js';
 import { debianImages } from '../test/helpers/debian-images.js';
-import { fullWalk } from './lib.js';
+import { fullWalk, timedImageScan } from './lib.js';
 
 const MiB = 1024 * 1024;
 
@@ -24,11 +22,7 @@ async function main() {
   );
   for (const name of names) {
     const path = join(imgs.dir, name);
-    const src = await RawFileSource.open(path);
-    const t0 = performance.now();
-    const inv = await scanBlockSource(src, { resource: { type: 'image', id: name }, packages: ['os'] });
-    const wall = performance.now() - t0;
-    await src.close();
+    const { inv, wall } = await timedImageScan(path, name, ['os']);
     const s = inv.stats;
     const rss = process.resourceUsage().maxRSS / 1024;
     console.log(

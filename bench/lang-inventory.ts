@@ -13,9 +13,8 @@
  */
 import { ebsCacheBytes } from '../engine/limits.js';
 import { scanBlockSource } from '../engine/pipeline.js';
-import { RawFileSource } from '../readers/block/raw-file/index.js';
 import { langImages } from '../test/helpers/lang-images.js';
-import { emulatedVolume, startEbsEmulator } from './lib.js';
+import { emulatedVolume, startEbsEmulator, timedImageScan } from './lib.js';
 
 const args = process.argv.slice(2);
 const oi = args.indexOf('--only');
@@ -46,11 +45,7 @@ async function main() {
   for (const img of images) {
     // Local: warm page cache (one untimed run), then a timed run.
     for (const timed of [false, true]) {
-      const src = await RawFileSource.open(img.path);
-      const t0 = performance.now();
-      const inv = await scanBlockSource(src, { resource: { type: 'image', id: img.name } });
-      const wall = performance.now() - t0;
-      await src.close();
+      const { inv, wall } = await timedImageScan(img.path, img.name);
       if (!timed) continue;
       const st = inv.stats;
       console.log(

@@ -1,7 +1,8 @@
 /**
- * Shared by the bench scripts: a full walk of every volume of an image, with read figures; the
- * emulator at 20 ms per GetSnapshotBlock and warmed snapshots of an image served by it.
+ * Shared by the bench scripts: a timed scan and a full walk of every volume of an image, with read
+ * figures; the emulator at 20 ms per GetSnapshotBlock and warmed snapshots of an image served by it.
  */
+import { type PackageKind, scanBlockSource } from '../engine/pipeline.js';
 import { CountingSource } from '../readers/block/counting.js';
 import { type EbsSnapshotSource, openSnapshotSource } from '../readers/block/ebs/index.js';
 import type { EbsSourceOptions } from '../readers/block/ebs/source.js';
@@ -10,6 +11,21 @@ import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../readers/partition/probe.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../test/emulator/index.js';
+
+/** A scan of the local image file at `path` (`packages`: the pipeline's default when absent), timed. */
+export async function timedImageScan(path: string, id: string, packages?: PackageKind[]) {
+  const src = await RawFileSource.open(path);
+  try {
+    const t0 = performance.now();
+    const inv = await scanBlockSource(src, {
+      resource: { type: 'image', id },
+      ...(packages ? { packages } : {}),
+    });
+    return { inv, wall: performance.now() - t0 };
+  } finally {
+    await src.close();
+  }
+}
 
 /** Every volume (partitions and LVs) probed; every entry listed and every regular file stat'ed. */
 export async function fullWalk(path: string) {

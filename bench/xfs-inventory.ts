@@ -7,10 +7,8 @@
  *
  * usage: npx tsx bench/xfs-inventory.ts [al2023|al2|lvm|alpine ...]
  */
-import { scanBlockSource } from '../engine/pipeline.js';
-import { RawFileSource } from '../readers/block/raw-file/index.js';
 import { buildIssue4Images } from '../test/helpers/disk-builder.js';
-import { fullWalk } from './lib.js';
+import { fullWalk, timedImageScan } from './lib.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,11 +21,7 @@ async function main() {
   for (const name of names) {
     const path = images[name];
     if (!path) throw new Error(`unknown image ${name}`);
-    const src = await RawFileSource.open(path);
-    const t0 = performance.now();
-    const inv = await scanBlockSource(src, { resource: { type: 'image', id: name }, packages: ['os'] });
-    const wall = performance.now() - t0;
-    await src.close();
+    const { inv, wall } = await timedImageScan(path, name, ['os']);
     const s = inv.stats;
     console.log(
       `${name.padEnd(8)} os-inventory ${wall.toFixed(0).padStart(8)} ${String(s.reads).padStart(7)} ${(s.bytesRead / MiB).toFixed(2).padStart(10)} ${String(s.distinctBlocks).padStart(12)} ${String(inv.packages.length).padStart(17)}`,
