@@ -5,10 +5,12 @@
  * in an account can only be created, read and deleted there with that account's credentials, so a
  * complete scan proves the member session was used end to end.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEc2Client, createOrganizationsClient, createStsClient } from '../../engine/aws/clients.js';
 import {
@@ -26,9 +28,11 @@ import {
 } from '../../scheduler/accounts.js';
 import type { CoverageRecord } from '../../scheduler/coverage.js';
 import type { PassReport } from '../../scheduler/pass.js';
-import { stsFor } from '../emulator/clients.js';
+import { runScheduler } from '../../scheduler/run.js';
+import { sqsFor, stsFor } from '../emulator/clients.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.js';
-import { HAVE_SHARED, NO_SHARED_REASON } from '../helpers/paths.js';
+import { EMULATOR_ENV } from '../emulator/run-cli.js';
+import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT } from '../helpers/paths.js';
 import {
   demoImages,
   HOUR,
@@ -278,6 +282,104 @@ describe('scheduler/accounts', () => {
   });
 
   if (!HAVE_SHARED) console.warn(`scheduler/accounts: ${NO_SHARED_REASON}`);
+
+  describe.skipIf(!HAVE_SHARED)('member accounts over SQS (planner + one snapscan worker process)', () => {
+    it('the worker assumes the member role for the member’s job: snapshot created, read and deleted in the member account', async () => {
+      const img = await demoImages();
+      const db = await sharedVulnDb();
+      const emu = await startEmulator({ seed: 12, accountId: CENTRAL });
+      const sqs = sqsFor(emu.endpoint);
+      try {
+        useEmulatorEnv(emu);
+        emu.services.s3.createBucket('exports');
+        const ids: Record<string, string> = {};
+        for (const [account, image] of [
+          [CENTRAL, img.debian],
+          [A, img.alma],
+        ] as const) {
+          const v = await emu.addVolume({ imagePath: image, accountId: account });
+          ids[account] = emu.addInstance({ volumes: [{ volumeId: v, device: '/dev/xvda' }] });
+        }
+        emu.services.sts.addRole(A, ROLE, { externalId: EXT });
+        const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-dlq' }))).QueueUrl!;
+        const dlqArn = (
+          await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
+        ).Attributes!.QueueArn!;
+        const queueUrl = (
+          await sqs.send(
+            new CreateQueueCommand({
+              QueueName: 'jobs',
+              Attributes: {
+                VisibilityTimeout: '30',
+                RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }),
+              },
+            }),
+          )
+        ).QueueUrl!;
+        const planner = runScheduler(
+          schedulerOptions({
+            db,
+            out: mkdtempSync(join(tmpdir(), 'snapscan-accounts-sqs-')),
+            clock: new TestClock(),
+            now: () => new Date(),
+            mode: 'agentless',
+            output: 's3://exports/run',
+            state: 's3://exports/run/state',
+            queueUrl,
+            resultPollMs: 100,
+            passTimeoutMs: 240_000,
+            members: { accounts: [CENTRAL, A], roleName: ROLE, externalId: EXT },
+          }),
+        );
+        for (let i = 0; i < 1200 && (emu.services.sqs.queue(queueUrl)?.messages.length ?? 0) === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/snapscan.js'), 'worker'], {
+          env: {
+            ...process.env,
+            ...EMULATOR_ENV,
+            AWS_ENDPOINT_URL: emu.endpoint,
+            SNAPSCAN_QUEUE_URL: queueUrl,
+            SNAPSCAN_OUTPUT: 's3://exports/run',
+            SNAPSCAN_DB: db,
+            SNAPSCAN_MODE: 'agentless',
+            SNAPSCAN_ROLE_NAME: ROLE,
+            SNAPSCAN_EXTERNAL_ID: EXT,
+            SNAPSCAN_EXIT_WHEN_IDLE: '4s',
+            SNAPSCAN_SNAPSHOT_POLL: '10ms',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr!.on('data', (d) => {
+          stderr += d;
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        const { passes } = await planner;
+        expect(await exited, stderr).toBe(0);
+        const r = passes[0]!;
+        expect(r.ok, r.error).toBe(true);
+        const cov = new Map(r.coverage.map((c) => [c.resourceId, c]));
+        for (const account of [CENTRAL, A]) {
+          expect(cov.get(ids[account]!)).toMatchObject({
+            accountId: account,
+            scanStatus: { reason: 'SUCCESSFUL' },
+            pass: 'scanned',
+          });
+          // The worker's calls for each job were signed by that job's account.
+          expect(emu.countsByAccount[account]).toMatchObject({ CreateSnapshots: 1, DeleteSnapshot: 1 });
+          expect(emu.countsByAccount[account]!.GetSnapshotBlock).toBeGreaterThan(0);
+          const snaps = [...emu.snapshotsById.values()].filter((x) => x.accountId === account);
+          expect(snaps.map((x) => x.deleted)).toEqual([true]);
+        }
+        // Planner and worker each assumed the member role once (their own sessions).
+        expect(emu.services.sts.assumeCalls.filter((c) => c.ok)).toHaveLength(2);
+        expect(emu.snapshots()).toEqual([]);
+      } finally {
+        sqs.destroy();
+        await emu.close();
+      }
+    }, 600_000);
+  });
 
   describe.skipIf(!HAVE_SHARED)('passes over member accounts (demo disks, shared vulndata)', () => {
     let emu: Emulator;
