@@ -150,6 +150,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
   };
 
   const handle = async (job: ScanJob): Promise<'done' | 'aborted'> => {
+    const t0 = performance.now();
     const key = resultKeyOf(job);
     if (await state.get(key)) {
       report.duplicates++;
@@ -195,7 +196,11 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
     report.scanned++;
     const r = out.result;
     log(
-      `${job.instanceId}: ${job.method} ${r.reason}${r.packages !== undefined ? `, ${r.packages} packages, ${r.findings?.length ?? 0} findings` : `: ${r.message}`} (pass ${job.passId})`,
+      `${job.instanceId}: ${job.method} ${r.reason}${r.packages !== undefined ? `, ${r.packages} packages, ${r.findings?.length ?? 0} findings` : `: ${r.message}`} (pass ${job.passId}; ${Object.entries(
+        r.phaseMs,
+      )
+        .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
+        .join(', ')}, total ${Math.round(performance.now() - t0)} ms)`,
     );
     return 'done';
   };
@@ -254,7 +259,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
     clients.destroy();
   }
   log(
-    `${runId} stopped: ${report.scanned} scanned, ${report.duplicates} duplicate deliveries, ${report.failedAttempts} failed attempts`,
+    `${runId} stopped: ${report.scanned} scanned, ${report.duplicates} duplicate deliveries, ${report.failedAttempts} failed attempts; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
   );
   return report;
 }
