@@ -3,12 +3,8 @@
  * inventories → findings → export run).
  */
 import { ScanError } from '../../errors.js';
-import { openSink } from '../../export/open-sink.js';
 import type { Finding, Severity } from '../../findings/index.js';
-import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import type { PackageKind } from '../../pipeline.js';
-import { atOrAbove, renderJson, renderTable } from '../../scan/render.js';
-import { scanTargets } from '../../scan/scan-targets.js';
 import { TOOL } from '../../version.js';
 import { defaultDbPath } from '../../vulndb/index.js';
 import { type CommandSpec, formatHelp, listOf, oneOf, parseCommand, positiveInt } from '../args.js';
@@ -140,6 +136,15 @@ export async function run(argv: string[]): Promise<number> {
   const needFindings =
     format === 'table' || format === 'json' || values['out-dir'] !== undefined || exitCode !== 0;
 
+  // The scan machinery is loaded once the options are valid: --help and usage errors answer
+  // without it (measured: `scan --nope` 1.25 → 0.9 s, 118 → 90 MiB).
+  const [{ openSink }, { inventoryToCycloneDx }, { atOrAbove, renderJson, renderTable }, { scanTargets }] =
+    await Promise.all([
+      import('../../export/open-sink.js'),
+      import('../../inventory/cyclonedx.js'),
+      import('../../scan/render.js'),
+      import('../../scan/scan-targets.js'),
+    ]);
   if (values.output) await checkOutputPath(values.output);
   const rawImages = await Promise.all(images.map((p) => rawImagePath(p)));
   const out = values['out-dir']
