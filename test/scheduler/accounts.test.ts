@@ -249,13 +249,14 @@ describe('scheduler/accounts', () => {
       },
     );
 
-    it('ListAccounts: every page read, SUSPENDED and PENDING_CLOSURE skipped', async () => {
+    it('ListAccounts (endpoint from AWS_ENDPOINT_URL_ORGANIZATIONS): every page read, SUSPENDED and PENDING_CLOSURE skipped', async () => {
       const org = emu.services.organizations;
       const ids = Array.from({ length: 45 }, (_, i) => String(100000000000 + i));
       for (const [i, id] of ids.entries())
         org.addAccount(id, { status: i % 10 === 3 ? 'SUSPENDED' : i === 44 ? 'PENDING_CLOSURE' : 'ACTIVE' });
+      // Through the SDK's own per-service variable (no endpoint option): AWS_ENDPOINT_URL_ORGANIZATIONS.
+      const restore = withEnv({ AWS_ENDPOINT_URL_ORGANIZATIONS: emu.endpoint });
       const client = createOrganizationsClient({
-        endpoint: emu.endpoint,
         region: 'eu-west-1',
         credentials: { accessKeyId: 'AKIAEMULATOR', secretAccessKey: 'x' },
       });
@@ -275,6 +276,7 @@ describe('scheduler/accounts', () => {
           message: expect.stringMatching(/^organizations:ListAccounts: AWSOrganizationsNotInUseException: /),
         });
       } finally {
+        restore();
         client.destroy();
         org.accounts.length = 0;
       }
