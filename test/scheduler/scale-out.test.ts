@@ -19,6 +19,7 @@ import type { CoverageRecord } from '../../scheduler/coverage.js';
 import type { PassReport } from '../../scheduler/pass.js';
 import { runScheduler } from '../../scheduler/run.js';
 import { sqsFor } from '../emulator/clients.js';
+import { buildFleet, fleetImages } from '../emulator/fleet.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 import { EMULATOR_ENV } from '../emulator/run-cli.js';
 import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT } from '../helpers/paths.js';
@@ -204,6 +205,108 @@ describe.skipIf(!HAVE_SHARED)('scheduler/scale-out (planner + snapscan worker pr
     expect(emu.services.s3.objects(BUCKET, 'scaled/state/results/')).toEqual([]);
     expect(emu.services.s3.objects(BUCKET, 'scaled/state/workers/')).toEqual([]);
   }, 300_000);
+
+  it('hybrid over the fleet scenario (SSM fresh/stale/missing, unmanaged, backups, KMS-denied, excluded, stopped): 2 workers give the single-task coverage and findings', async () => {
+    const images = await fleetImages();
+    if (images.images.length < 3) {
+      console.warn(`scheduler scale-out fleet case: skipped: ${JSON.stringify(images.skipped)}`);
+      return;
+    }
+    // A second emulator holds the fleet (its own instances); the workers reach it by endpoint.
+    const fleetEmu = await startEmulator({ seed: 10 });
+    const saved = process.env.AWS_ENDPOINT_URL;
+    try {
+      process.env.AWS_ENDPOINT_URL = fleetEmu.endpoint;
+      fleetEmu.services.s3.createBucket(BUCKET);
+      const fleet = await buildFleet(fleetEmu, {
+        now: new Date(),
+        images,
+        mix: {
+          'ssm-fresh': 2,
+          'ssm-stale': 1,
+          'ssm-no-inventory': 1,
+          unmanaged: 2,
+          'excluded-snapscan': 1,
+          stopped: 1,
+          'backup-recent': 1,
+          'kms-denied': 1,
+        },
+      });
+      const fsqs = sqsFor(fleetEmu.endpoint);
+      const dlq = (await fsqs.send(new CreateQueueCommand({ QueueName: 'fleet-dlq' }))).QueueUrl!;
+      const arn = (
+        await fsqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
+      ).Attributes!.QueueArn!;
+      const url = (
+        await fsqs.send(
+          new CreateQueueCommand({
+            QueueName: 'fleet-jobs',
+            Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 3 }) },
+          }),
+        )
+      ).QueueUrl!;
+      fsqs.destroy();
+      const run = (queueUrl: string | undefined, prefix: string) =>
+        runScheduler(
+          schedulerOptions({
+            db,
+            out: mkdtempSync(join(tmpdir(), 'snapscan-scale-fleet-')),
+            clock: new TestClock(),
+            mode: 'hybrid',
+            output: `s3://${BUCKET}/${prefix}`,
+            state: `s3://${BUCKET}/${prefix}/state`,
+            now: () => new Date(),
+            ...(queueUrl ? { queueUrl, resultPollMs: 100, janitorEveryMs: 500 } : {}),
+          }),
+        ).then(({ passes }) => passes[0]!);
+      const single = await run(undefined, 'fleet-single');
+      const pass = run(url, 'fleet-scaled');
+      const workers = [1, 2].map(() =>
+        worker(url, 'fleet-scaled', {
+          AWS_ENDPOINT_URL: fleetEmu.endpoint,
+          SNAPSCAN_MODE: 'hybrid',
+          SNAPSCAN_EXIT_WHEN_IDLE: '',
+        }),
+      );
+      const r = await pass;
+      for (const w of workers) w.child.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.done));
+      expect(r.error).toBeUndefined();
+      const text = (key: string) => fleetEmu.services.s3.object(BUCKET, key)!.body.toString('utf8');
+      const read = (rep: PassReport, prefix: string) => {
+        const m = JSON.parse(text(`${prefix}/${rep.manifestKey}`)) as {
+          objects: { key: string; kind: string }[];
+        };
+        const rows = (kind: string) =>
+          m.objects
+            .filter((o) => o.kind === kind)
+            .flatMap((o) =>
+              text(o.key)
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => JSON.parse(l)),
+            );
+        const cov = (rows('coverage-ndjson') as CoverageRecord[])
+          .map((c) =>
+            [c.resourceId, c.scanMode ?? '-', c.scanStatus.reason, c.methodReason ?? '-', c.pass].join(' '),
+          )
+          .sort();
+        return { cov, findings: findingKeys(rows('findings-ndjson') as Finding[]) };
+      };
+      const a = read(single, 'fleet-single');
+      const b = read(r, 'fleet-scaled');
+      expect(b.cov).toEqual(a.cov);
+      expect(b.findings).toEqual(a.findings);
+      expect(b.cov.some((c) => c.includes('EC2_SSM_AGENT_BASED SUCCESSFUL - scanned'))).toBe(true);
+      expect(b.cov.some((c) => c.includes('ACCESS_DENIED_TO_ENCRYPTION_KEY'))).toBe(true);
+      expect(r.counts.scanned).toBe(single.counts.scanned);
+      expect(b.cov).toHaveLength(fleet.instances.length);
+      expect(fleetEmu.snapshots().filter((x) => x.tags['snapscan:managed'] === 'true')).toEqual([]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = saved;
+      await fleetEmu.close();
+    }
+  }, 600_000);
 
   it('a worker killed with SIGKILL mid-scan: its job is redelivered, the janitor deletes its snapshot, each finding once', async () => {
     const url = await queue(4);
