@@ -271,6 +271,7 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       ? await ctx.clients.planAccounts(accountId, ctx.signal)
       : { accounts: [{ accountId, central: true }], denied: [], skipped: [] };
   const multiAccount = ctx.clients.planAccounts !== undefined;
+  const deniedAccounts = new Map(accountPlan.denied.map((d) => [d.accountId, d.error.message]));
   report.accounts = {
     scanned: accountPlan.accounts.map((a) => a.accountId),
     denied: accountPlan.denied.map((d) => ({ accountId: d.accountId, message: d.error.message })),
@@ -674,6 +675,12 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       if (entry.snapshots) rec.snapshots = entry.snapshots;
       if (entry.packages !== undefined) rec.packages = entry.packages;
       if (entry.message) rec.message = entry.message;
+      const unreachable = deniedAccounts.get(entry.accountId);
+      if (unreachable !== undefined && !passMode.has(entry.instanceId)) {
+        // Not looked at this pass (its account's role could not be assumed): its last record, said so.
+        rec.pass = 'skipped';
+        rec.message = `account ${entry.accountId} not entered this pass: ${unreachable}`;
+      }
       rec.findings = countByStatus(findings);
       coverage.push(rec);
       if (inv || findings.length) {

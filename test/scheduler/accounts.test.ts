@@ -601,5 +601,29 @@ describe('scheduler/accounts', () => {
       expect(emu.snapshotsById.get(leftover[C]!)?.deleted).toBe(true);
       expect(emu.snapshots()).toEqual([]);
     }, 300_000);
+
+    it('an account scanned before whose role now refuses: its instances keep their last findings, marked not entered this pass', async () => {
+      emu.services.sts.addRole(A, ROLE, { externalId: 'rotated' });
+      clock.advance(HOUR);
+      const r = await onePass(
+        schedulerOptions({
+          db,
+          out,
+          clock,
+          mode: 'agentless',
+          members: { accounts: [A], roleName: ROLE, externalId: EXT },
+        }),
+      );
+      expect(r.accounts?.denied.map((d) => d.accountId)).toEqual([A]);
+      const cov = coverage(r);
+      const rec = cov.get(`AWS_EC2_INSTANCE/${inst[A]}`)!;
+      expect(rec).toMatchObject({ accountId: A, pass: 'skipped', scanStatus: { reason: 'SUCCESSFUL' } });
+      expect(rec.message).toMatch(
+        new RegExp(`^account ${A} not entered this pass: sts:AssumeRole .*AccessDenied`),
+      );
+      expect(rec.findings?.active).toBeGreaterThan(0);
+      expect(cov.get(`AWS_ACCOUNT/${A}`)?.scanStatus.reason).toBe('ACCESS_DENIED');
+      expect(r.snapshots.created).toBe(0);
+    }, 300_000);
   });
 });
