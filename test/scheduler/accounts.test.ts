@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEc2Client, createOrganizationsClient, createStsClient } from '../../engine/aws/clients.js';
+import { run as runJanitorCli } from '../../engine/cli/commands/janitor.js';
 import {
   run as runSchedulerCli,
   options as schedulerSpec,
@@ -625,5 +626,36 @@ describe('scheduler/accounts', () => {
       expect(cov.get(`AWS_ACCOUNT/${A}`)?.scanStatus.reason).toBe('ACCESS_DENIED');
       expect(r.snapshots.created).toBe(0);
     }, 300_000);
+
+    it('snapscan janitor --accounts: each member cleaned with its own session; a refusing one reported, exit 1', async () => {
+      const expired = {
+        [TAG_MANAGED]: 'true',
+        [TAG_RUN]: 'dead-run-2',
+        [TAG_EXPIRES_AT]: new Date(Date.now() - HOUR).toISOString(),
+      };
+      const inD = emu.addSnapshot(vol[D]!, { tags: expired });
+      const inB = emu.addSnapshot(vol[B]!, { tags: expired });
+      const untagged = emu.addSnapshot(vol[D]!);
+      const out: string[] = [];
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out.push(String(chunk));
+        return true;
+      });
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      let code: number;
+      try {
+        code = await runJanitorCli(['--accounts', `${D},${B}`, '--external-id', EXT, '--json']);
+      } finally {
+        write.mockRestore();
+        err.mockRestore();
+      }
+      expect(code).toBe(1);
+      const reports = JSON.parse(out.join('')) as { account: string; deleted?: string[]; error?: string }[];
+      expect(reports[0]).toMatchObject({ account: D, deleted: [inD] });
+      expect(reports[1]).toMatchObject({ account: B, error: expect.stringMatching(/AccessDenied/) });
+      expect(emu.snapshotsById.get(inD)).toMatchObject({ accountId: D, deleted: true });
+      expect(emu.snapshotsById.get(inB)?.deleted).toBe(false);
+      expect(emu.snapshotsById.get(untagged)?.deleted).toBe(false);
+    });
   });
 });
