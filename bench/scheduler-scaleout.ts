@@ -16,10 +16,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../engine/aws/clients.js';
 import { importPath, withWritableStore } from '../engine/vulndb/index.js';
 import { runScheduler, type SchedulerRunOptions } from '../scheduler/run.js';
+import { createJobQueue } from '../test/emulator/clients.js';
 import { buildFleet } from '../test/emulator/fleet.js';
 import { DEFAULT_FAULT_ACTIONS, EMULATOR_CREDENTIALS, startEmulator } from '../test/emulator/index.js';
 import { HAVE_SHARED, REPO_ROOT, SHARED_VULNDATA } from '../test/helpers/paths.js';
@@ -98,21 +98,7 @@ async function main() {
   }
 
   for (const n of workerCounts) {
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `bench-dlq-${n}` }))).QueueUrl!;
-    const arn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    const url = (
-      await sqs.send(
-        new CreateQueueCommand({
-          QueueName: `bench-jobs-${n}`,
-          Attributes: {
-            VisibilityTimeout: '300',
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 3 }),
-          },
-        }),
-      )
-    ).QueueUrl!;
+    const { url } = await createJobQueue(sqs, `bench-jobs-${n}`, { visibilityS: 300, maxReceiveCount: 3 });
     emu.resetCounts();
     const prefix = `scaled-${n}`;
     // Workers first (as an ECS service, already running), stopped with SIGTERM after the pass.

@@ -6,7 +6,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import {
   type ControlPlaneOptions,
@@ -72,4 +72,30 @@ export function sqsFor(endpoint: string, maxAttempts = 3): SQSClient {
     retryStrategy: fixedDelayRetryStrategy(maxAttempts, TEST_RETRY_DELAY_MS),
     requestHandler: httpHandler({ maxSockets: 8 }),
   });
+}
+
+/**
+ * A job queue with a dead-letter queue after `maxReceiveCount` receives (the layout the scale-out
+ * CDK stack deploys), created through the SQS API: `{ url, dlq }`.
+ */
+export async function createJobQueue(
+  sqs: SQSClient,
+  name: string,
+  o: { visibilityS?: number; maxReceiveCount: number },
+): Promise<{ url: string; dlq: string }> {
+  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl!;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
+  const url = (
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          ...(o.visibilityS !== undefined ? { VisibilityTimeout: String(o.visibilityS) } : {}),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: o.maxReceiveCount }),
+        },
+      }),
+    )
+  ).QueueUrl!;
+  return { url, dlq };
 }

@@ -12,13 +12,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../engine/findings/index.js';
 import type { CoverageRecord } from '../../scheduler/coverage.js';
 import type { PassReport } from '../../scheduler/pass.js';
 import { runScheduler } from '../../scheduler/run.js';
-import { sqsFor } from '../emulator/clients.js';
+import { createJobQueue, sqsFor } from '../emulator/clients.js';
 import { buildFleet, fleetImages } from '../emulator/fleet.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 import { EMULATOR_ENV } from '../emulator/run-cli.js';
@@ -65,21 +65,8 @@ describe.skipIf(!HAVE_SHARED)('scheduler/scale-out (planner + snapscan worker pr
   /** A job queue with a dead-letter queue after MAX_RECEIVES receives. */
   async function queue(visibilityS: number): Promise<string> {
     n++;
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `snapscan-dlq-${n}` }))).QueueUrl!;
-    const arn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    return (
-      await sqs.send(
-        new CreateQueueCommand({
-          QueueName: `snapscan-jobs-${n}`,
-          Attributes: {
-            VisibilityTimeout: String(visibilityS),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_RECEIVES }),
-          },
-        }),
-      )
-    ).QueueUrl!;
+    return (await createJobQueue(sqs, `snapscan-jobs-${n}`, { visibilityS, maxReceiveCount: MAX_RECEIVES }))
+      .url;
   }
 
   function worker(queueUrl: string, prefix: string, extra: Record<string, string> = {}): WorkerRun {
@@ -233,18 +220,7 @@ describe.skipIf(!HAVE_SHARED)('scheduler/scale-out (planner + snapscan worker pr
         },
       });
       const fsqs = sqsFor(fleetEmu.endpoint);
-      const dlq = (await fsqs.send(new CreateQueueCommand({ QueueName: 'fleet-dlq' }))).QueueUrl!;
-      const arn = (
-        await fsqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
-      ).Attributes!.QueueArn!;
-      const url = (
-        await fsqs.send(
-          new CreateQueueCommand({
-            QueueName: 'fleet-jobs',
-            Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 3 }) },
-          }),
-        )
-      ).QueueUrl!;
+      const { url } = await createJobQueue(fsqs, 'fleet-jobs', { maxReceiveCount: 3 });
       fsqs.destroy();
       const run = (queueUrl: string | undefined, prefix: string) =>
         runScheduler(

@@ -1,6 +1,4 @@
 import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -8,7 +6,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanJob } from '../../scheduler/queue.js';
 import { parseJob, SqsJobQueue } from '../../scheduler/sqs-queue.js';
-import { sqsFor } from '../emulator/clients.js';
+import { createJobQueue, sqsFor } from '../emulator/clients.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 
 const job = (i: number, passId = 'p1'): ScanJob => ({
@@ -29,22 +27,7 @@ describe('scheduler/sqs-queue', () => {
   /** A fresh queue with a dead-letter queue after 2 receives. */
   async function queues(visibility = 30) {
     n++;
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${n}` }))).QueueUrl!;
-    const dlqArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    const url = (
-      await sqs.send(
-        new CreateQueueCommand({
-          QueueName: `jobs-${n}`,
-          Attributes: {
-            VisibilityTimeout: String(visibility),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }),
-          },
-        }),
-      )
-    ).QueueUrl!;
-    return { url, dlq };
+    return createJobQueue(sqs, `jobs-${n}`, { visibilityS: visibility, maxReceiveCount: 2 });
   }
 
   beforeAll(async () => {

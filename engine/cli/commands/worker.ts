@@ -4,13 +4,12 @@
  * definition environment serves both), plus the queue's own.
  */
 import { checkRoleName } from '../../../scheduler/accounts.js';
-import { SCHEDULER_MODES, type SchedulerMode } from '../../../scheduler/decide.js';
 import { parseDuration, parseDurationOrOff } from '../../../scheduler/duration.js';
-import { runWorker } from '../../../scheduler/worker.js';
 import { ScanError } from '../../errors.js';
 import { defaultDbPath } from '../../vulndb/index.js';
 import { type CommandSpec, formatHelp, parseCommand } from '../args.js';
-import { options as schedulerOptions } from './scheduler.js';
+import { clockFrom, untilStopped } from '../stop-signals.js';
+import { scanningValues, options as schedulerOptions } from './scheduler.js';
 
 const SHARED = [
   'mode',
@@ -89,68 +88,29 @@ export async function run(argv: string[]): Promise<number> {
   }
   const queueUrl = str(v, 'queue');
   if (!queueUrl) throw new ScanError('invalid-argument', 'give --queue URL (or SNAPSCAN_QUEUE_URL)');
-  const mode = str(v, 'mode') ?? 'hybrid';
-  if (!(SCHEDULER_MODES as readonly string[]).includes(mode))
-    throw new ScanError(
-      'invalid-argument',
-      `--mode must be one of ${SCHEDULER_MODES.join(', ')}; got "${mode}"`,
-    );
-  const dbUpdate = str(v, 'db-update') ?? 'never';
-  if (!['never', 'startup', 'daily'].includes(dbUpdate))
-    throw new ScanError('invalid-argument', `--db-update must be never, startup or daily; got "${dbUpdate}"`);
-  const concurrency = Number(str(v, 'concurrency') ?? '4');
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 256)
-    throw new ScanError(
-      'invalid-argument',
-      `--concurrency must be an integer in [1, 256]; got "${str(v, 'concurrency')}"`,
-    );
+  const { mode, dbUpdate, concurrency, regions } = scanningValues(v);
   const visibilityMs = parseDuration('visibility-timeout', str(v, 'visibility-timeout')!);
   if (visibilityMs < 2000 || visibilityMs > 43_200_000)
     throw new ScanError('invalid-argument', '--visibility-timeout must be between 2s and 12h');
   const heartbeatMs = parseDuration('heartbeat', str(v, 'heartbeat')!);
   if (heartbeatMs < 100) throw new ScanError('invalid-argument', '--heartbeat must be at least 100ms');
   const idle = str(v, 'exit-when-idle');
-  const regions = (str(v, 'regions') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
   const output = str(v, 'output') ?? './snapscan-out';
   const reuse = parseDurationOrOff('reuse-snapshots', str(v, 'reuse-snapshots') ?? '24h');
   const kms = str(v, 'kms-key');
-  let now: (() => Date) | undefined;
-  const nowArg = str(v, 'now');
-  if (nowArg) {
-    const base = Date.parse(nowArg);
-    if (Number.isNaN(base)) throw new ScanError('invalid-argument', `--now "${nowArg}" is not a time`);
-    const t0 = Date.now();
-    now = () => new Date(base + (Date.now() - t0));
-  }
+  const now = clockFrom(str(v, 'now'));
 
-  const controller = new AbortController();
-  let hardStop: NodeJS.Timeout | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    process.stderr.write(
-      `snapscan worker: ${sig}: stopping (in-flight snapshots deleted, jobs given back)\n`,
-    );
-    controller.abort();
-    hardStop = setTimeout(() => {
-      process.stderr.write('snapscan worker: not stopped after 25 s; exiting\n');
-      process.exit(0);
-    }, 25_000);
-    hardStop.unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
+  return untilStopped('worker', 'in-flight snapshots deleted, jobs given back', async (signal) => {
+    // Loaded once the options are valid (--help and usage errors load no AWS client).
+    const { runWorker } = await import('../../../scheduler/worker.js');
     const r = await runWorker({
       queueUrl,
       ...(idle ? { exitWhenIdleMs: parseDuration('exit-when-idle', idle) } : {}),
       state: str(v, 'state') ?? `${output.replace(/\/+$/, '')}/state`,
       ...(kms ? { kmsKeyId: kms } : {}),
       db: str(v, 'db') ?? defaultDbPath(),
-      dbUpdate: dbUpdate as 'never' | 'startup' | 'daily',
-      mode: mode as SchedulerMode,
+      dbUpdate,
+      mode,
       concurrency,
       visibilityTimeoutS: Math.ceil(visibilityMs / 1000),
       heartbeatMs,
@@ -161,12 +121,8 @@ export async function run(argv: string[]): Promise<number> {
       snapshotPollMs: parseDuration('snapshot-poll', str(v, 'snapshot-poll')!),
       ...(reuse !== undefined ? { reuseSnapshotsMaxAgeMs: reuse } : {}),
       ...(now ? { now } : {}),
-      signal: controller.signal,
+      signal,
     });
     return r.exitCode;
-  } finally {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
-    if (hardStop) clearTimeout(hardStop);
-  }
+  });
 }
