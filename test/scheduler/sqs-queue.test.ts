@@ -1,8 +1,4 @@
-import {
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanJob } from '../../scheduler/queue.js';
 import { parseJob, SqsJobQueue } from '../../scheduler/sqs-queue.js';
