@@ -12,6 +12,9 @@ import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../readers/partition/probe.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../test/emulator/index.js';
 
+// Benches print figures, not the SDK's Node-version notice (the CLI silences it the same way).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** A scan of the local image file at `path` (`packages`: the pipeline's default when absent), timed. */
 export async function timedImageScan(path: string, id: string, packages?: PackageKind[]) {
   const src = await RawFileSource.open(path);
