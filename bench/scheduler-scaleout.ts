@@ -144,7 +144,7 @@ async function main() {
     if (process.env.BENCH_VERBOSE) for (const l of logs) console.log(l);
     for (const l of logs) {
       const m =
-        /stopped: (\d+) scanned, (\d+) duplicate deliveries, (\d+) failed attempts; peak RSS (\d+) MiB/.exec(
+        /stopped: (\d+) scanned, (\d+) duplicate deliveries, \d+ of ended passes, (\d+) failed attempts; peak RSS (\d+) MiB/.exec(
           l,
         );
       console.log(

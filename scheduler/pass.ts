@@ -165,7 +165,8 @@ export interface PassReport {
 
 export const INDEX_KEY = 'index.json';
 const HINTS_KEY = 'hints/dpkg-source.json';
-const PASSES_PREFIX = 'passes/';
+/** A pass's marker lives here while it runs (`passes/PASS.json`); workers skip jobs of passes without one. */
+export const PASSES_PREFIX = 'passes/';
 
 function passIdOf(now: Date): string {
   return `${now
@@ -597,6 +598,14 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
   /** Scale-out: the jobs go to SQS, workers scan them, results come back through the state store. */
   const remoteScans = async (remote: RemoteScans) => {
     const sqsQueue = new SqsJobQueue(remote.sqs, remote.queueUrl);
+    // The marker records what was queued (an operator can see what a pass waits for).
+    await putJson(state, markerKey, {
+      passId,
+      startedAt: report.startedAt,
+      pid: process.pid,
+      queue: remote.queueUrl,
+      jobs: jobs.map((j) => `${j.accountId}/${j.region}/${j.instanceId}`),
+    });
     await sqsQueue.send(jobs);
     log(`pass ${passId}: ${jobs.length} jobs sent to ${remote.queueUrl}`);
     const left = await awaitResults({

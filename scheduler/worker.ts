@@ -20,7 +20,7 @@ import { ScanPool } from '../workers/pool.js';
 import { createAccountClients } from './accounts.js';
 import type { SchedulerMode } from './decide.js';
 import { type ExecuteDeps, executeJob, type JobResult } from './execute.js';
-import type { SchedulerConfig } from './pass.js';
+import { PASSES_PREFIX, type SchedulerConfig } from './pass.js';
 import type { ScanJob } from './queue.js';
 import { type DbUpdate, dbUpdateDue, openStore, updateDb } from './run.js';
 import { beat, newWorkerRunId, resultKeyOf, WORKERS_PREFIX, workerMarker } from './scale-out.js';
@@ -64,6 +64,8 @@ export interface WorkerReport {
   scanned: number;
   /** Redelivered jobs whose result already existed. */
   duplicates: number;
+  /** Jobs of passes that had ended (dropped without a scan). */
+  obsolete: number;
   /** Attempts that threw (given back to the queue). */
   failedAttempts: number;
   exitCode: number;
@@ -76,7 +78,14 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
   const log = o.log ?? ((l: string) => process.stderr.write(`snapscan worker: ${l}\n`));
   const now = o.now ?? (() => new Date());
   const runId = newWorkerRunId();
-  const report: WorkerReport = { runId, scanned: 0, duplicates: 0, failedAttempts: 0, exitCode: 0 };
+  const report: WorkerReport = {
+    runId,
+    scanned: 0,
+    duplicates: 0,
+    obsolete: 0,
+    failedAttempts: 0,
+    exitCode: 0,
+  };
   const s3 = o.state.startsWith('s3://') ? createS3Client({}) : undefined;
   const state = openStateStore(o.state, {
     ...(s3 ? { s3 } : {}),
@@ -152,6 +161,14 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
   const handle = async (job: ScanJob): Promise<'done' | 'aborted'> => {
     const t0 = performance.now();
     const key = resultKeyOf(job);
+    if (!(await state.get(`${PASSES_PREFIX}${job.passId}.json`))) {
+      // Its pass ended (or its planner died and the next pass planned the instance again): a scan
+      // now would make a snapshot nobody waits for.
+      report.obsolete++;
+      log(`${job.instanceId}: pass ${job.passId} is over; job dropped without a scan`);
+      await queue.ack(job);
+      return 'done';
+    }
     if (await state.get(key)) {
       report.duplicates++;
       log(`${job.instanceId}: pass ${job.passId} already has its result; message deleted`);
@@ -259,7 +276,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
     clients.destroy();
   }
   log(
-    `${runId} stopped: ${report.scanned} scanned, ${report.duplicates} duplicate deliveries, ${report.failedAttempts} failed attempts; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
+    `${runId} stopped: ${report.scanned} scanned, ${report.duplicates} duplicate deliveries, ${report.obsolete} of ended passes, ${report.failedAttempts} failed attempts; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
   );
   return report;
 }
