@@ -24,6 +24,7 @@ import { exportRun } from '../engine/export/index.js';
 import type { ResourceResult } from '../engine/export/sbom-input.js';
 import type { ExportSink } from '../engine/export/sink.js';
 import type { Finding } from '../engine/findings/index.js';
+import { writeHeartbeat } from '../engine/home.js';
 import type { Inventory } from '../engine/inventory/types.js';
 import { findingResource, LOCAL_ACCOUNT } from '../engine/scan/findings.js';
 import { findingsForInventories } from '../engine/scan/scan-targets.js';
@@ -615,6 +616,12 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       jobs,
       onResult: (r) => applyResult(r),
       onIdle: async () => {
+        try {
+          // The planner is alive while it waits (the container's health check reads this).
+          writeHeartbeat(`pass ${passId}: waiting for ${jobs.length - applied.size} result(s)`);
+        } catch {
+          // advisory
+        }
         const stale = await staleWorkerRuns(state, ctx.now(), remote.workerStaleMs);
         if (stale.runIds.size === 0) return;
         const j = await janitorEverywhere(stale.runIds);

@@ -36,6 +36,8 @@ export interface SqsJobQueueOptions {
   visibilityTimeoutS?: number;
   /** receive() gives up (returns undefined) after the queue stayed empty this long (default: never). */
   idleMs?: number;
+  /** Called after every ReceiveMessage answer (a worker's liveness: it is polling). */
+  onPoll?: () => void;
   log?: (line: string) => void;
 }
 
@@ -124,6 +126,7 @@ export class SqsJobQueue implements JobQueue {
         }),
         signal ? { abortSignal: signal } : {},
       );
+      this.o.onPoll?.();
       const m = r.Messages?.[0];
       if (m?.ReceiptHandle) {
         const job = parseJob(m.Body);

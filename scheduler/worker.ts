@@ -74,7 +74,20 @@ export interface WorkerReport {
 const HINTS_KEY = 'hints/dpkg-source.json';
 const HINTS_TTL_MS = 5 * 60_000;
 
+/** Heartbeat writes at most this often while polling. */
+const LIVENESS_EVERY_MS = 30_000;
+
 export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
+  let lastLiveness = 0;
+  const liveness = (what: string, always = false) => {
+    if (!always && Date.now() - lastLiveness < LIVENESS_EVERY_MS) return;
+    lastLiveness = Date.now();
+    try {
+      writeHeartbeat(`worker ${runId}: ${what}`);
+    } catch {
+      // the health file is advisory
+    }
+  };
   const log = o.log ?? ((l: string) => process.stderr.write(`snapscan worker: ${l}\n`));
   const now = o.now ?? (() => new Date());
   const runId = newWorkerRunId();
@@ -110,6 +123,9 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
     ...(o.waitSeconds !== undefined ? { waitSeconds: o.waitSeconds } : {}),
     ...(o.visibilityTimeoutS !== undefined ? { visibilityTimeoutS: o.visibilityTimeoutS } : {}),
     ...(o.exitWhenIdleMs !== undefined ? { idleMs: o.exitWhenIdleMs } : {}),
+    // The container's health check (`snapscan health`) reads this file: a worker waiting for work
+    // is healthy as long as it keeps polling (every long poll ends within 20 s).
+    onPoll: () => liveness('polling'),
     log,
   });
   const threads = Math.min(2, Math.max(1, o.concurrency));
@@ -234,11 +250,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
         continue;
       }
       if (!job) return; // idle long enough, or stopping
-      try {
-        writeHeartbeat(`worker ${runId}: ${job.instanceId}`);
-      } catch {
-        // the health file is advisory
-      }
+      liveness(job.instanceId, true);
       await maybeUpdateDb();
       try {
         if ((await handle(job)) === 'aborted') {

@@ -9,7 +9,7 @@
  * and its coverage record says so; SQS throttling.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -373,7 +373,10 @@ describe.skipIf(!HAVE_SHARED)('scheduler/scale-out (planner + snapscan worker pr
     try {
       const pass = planner(url, 'throttled');
       // Long-running workers (as the ECS service runs them), stopped with SIGTERM once the pass is done.
-      const workers = [1, 2].map(() => worker(url, 'throttled', { SNAPSCAN_EXIT_WHEN_IDLE: '' }));
+      const homes = [1, 2].map(() => mkdtempSync(join(tmpdir(), 'snapscan-worker-home-')));
+      const workers = homes.map((home) =>
+        worker(url, 'throttled', { SNAPSCAN_EXIT_WHEN_IDLE: '', SNAPSCAN_HOME: home }),
+      );
       const r = await pass;
       for (const w of workers) w.child.kill('SIGTERM');
       const ends = await Promise.all(workers.map((w) => w.done));
@@ -381,6 +384,9 @@ describe.skipIf(!HAVE_SHARED)('scheduler/scale-out (planner + snapscan worker pr
         [0, null],
         [0, null],
       ]);
+      // Each worker kept the container's heartbeat fresh (written while polling and per job).
+      for (const home of homes)
+        expect(readFileSync(join(home, 'heartbeat'), 'utf8')).toMatch(/ worker worker-[0-9a-f]+: /);
       expect(r.error).toBeUndefined();
       expect(r.error).toBeUndefined();
       expect(r.ok).toBe(true);

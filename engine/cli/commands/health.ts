@@ -7,7 +7,8 @@
  *  - vulndb: when the database exists it opens read-only and has a build time (absent is fine: the
  *    scheduler fills it at start);
  *  - heartbeat: when $SNAPSCAN_HOME/heartbeat exists (written by a long-running command after each
- *    unit of work: scheduler/run.ts after every pass) it is younger than --max-heartbeat-age seconds.
+ *    unit of work: the scheduler after every pass and every minute while it waits for workers, a
+ *    worker per job and every 30 s while it polls) it is younger than --max-heartbeat-age seconds.
  */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,8 +36,9 @@ export const usage = formatHelp(
   'snapscan health [--db FILE] [--max-heartbeat-age SECONDS] [--json]',
   `Container health check: exit 0 when snapscan's home (${snapscanHome()}, $SNAPSCAN_HOME) is
 writable, the SQLite addon loads, the vulnerability database (when present) opens, and the heartbeat
-file (when present; the scheduler writes it after every pass) is younger than --max-heartbeat-age
-(default 21600 s: a pass over a large fleet can take hours).`,
+file (when present; the scheduler writes it after every pass and while it waits for workers, a
+worker per job and while it polls) is younger than --max-heartbeat-age (default 21600 s: a pass over
+a large fleet can take hours).`,
   options,
 );
 
