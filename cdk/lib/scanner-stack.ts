@@ -6,7 +6,15 @@
  * `subnetIds`), or a minimal VPC with isolated subnets and VPC endpoints for every service the
  * tasks call, so no NAT gateway is needed.
  */
-import { CfnOutput, CfnParameter, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +23,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
@@ -66,6 +75,8 @@ export class ScannerStack extends Stack {
   readonly queue?: sqs.Queue;
   readonly deadLetterQueue?: sqs.Queue;
   readonly workerRole?: iam.Role;
+  /** Member accounts only: the external id, read by the tasks as SNAPSCAN_EXTERNAL_ID. */
+  readonly externalIdSecret?: secretsmanager.Secret;
   readonly bucket: s3.Bucket;
   readonly schedulerRole: iam.Role;
 
@@ -302,14 +313,20 @@ export class ScannerStack extends Stack {
             ...(props.organization ? ['--organization'] : ['--accounts', props.accounts!.join(',')]),
             '--role-name',
             memberRoleName.valueAsString,
-            '--external-id',
-            externalId.valueAsString,
           ]
         : [];
-    const memberArgs =
-      memberRoleName && externalId
-        ? ['--role-name', memberRoleName.valueAsString, '--external-id', externalId.valueAsString]
-        : [];
+    const memberArgs = memberRoleName && externalId ? ['--role-name', memberRoleName.valueAsString] : [];
+    // The external id reaches the tasks as SNAPSCAN_EXTERNAL_ID from Secrets Manager, never in a
+    // command line or a plain environment variable of the task definition (both are readable by
+    // anyone who may describe it).
+    this.externalIdSecret = externalId
+      ? new secretsmanager.Secret(this, 'MemberExternalIdSecret', {
+          description: 'snapscan: external id the member roles require',
+          secretStringValue: SecretValue.cfnParameter(externalId),
+          removalPolicy: RemovalPolicy.DESTROY,
+        })
+      : undefined;
+    const externalIdSecret = this.externalIdSecret;
     const common = [
       ...(queue ? ['--queue', queue.queueUrl] : []),
       '--output',
@@ -338,6 +355,9 @@ export class ScannerStack extends Stack {
       const container = def.addContainer('snapscan', {
         image: props.image,
         command,
+        ...(externalIdSecret
+          ? { secrets: { SNAPSCAN_EXTERNAL_ID: ecs.Secret.fromSecretsManager(externalIdSecret) } }
+          : {}),
         readonlyRootFilesystem: true,
         stopTimeout: Duration.seconds(30),
         logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: name.toLowerCase() }),
@@ -474,6 +494,8 @@ export class ScannerStack extends Stack {
         );
     }
     if (organization) acknowledge(this.schedulerRole, IAM5, ['Resource::*'], ORGANIZATIONS_REASON);
+    if (this.externalIdSecret)
+      acknowledge(this.externalIdSecret, 'AwsSolutions-SMG4', [], EXTERNAL_ID_REASON);
   }
 }
 
@@ -507,3 +529,5 @@ function logRetention(days: number): logs.RetentionDays {
   }
   return days as logs.RetentionDays;
 }
+const EXTERNAL_ID_REASON =
+  'The external id is agreed with every member stack (its trust policy checks it): rotating it means redeploying the member roles with the new value, so Secrets Manager cannot rotate it on its own.';

@@ -401,17 +401,35 @@ describe('cdk/lib/scanner-stack (scale-out)', () => {
           expect(cmd).not.toContain('--organization');
         }
         expect(cmd).toEqual(
-          expect.arrayContaining([
-            ...(cmd[0] === 'worker' ? [] : flag),
-            '--role-name',
-            '<MemberRoleName>',
-            '--external-id',
-            '<MemberExternalId>',
-          ]),
+          expect.arrayContaining([...(cmd[0] === 'worker' ? [] : flag), '--role-name', '<MemberRoleName>']),
         );
+        // The external id is never on a command line nor a plain variable: a secret the task reads.
+        expect(cmd).not.toContain('--external-id');
+        expect(JSON.stringify(d.Properties)).not.toContain('"Ref":"MemberExternalId"');
+        const [c] = d.Properties.ContainerDefinitions;
+        expect(c.Environment).toBeUndefined();
+        expect(c.Secrets).toEqual([
+          {
+            Name: 'SNAPSCAN_EXTERNAL_ID',
+            ValueFrom: { Ref: expect.stringMatching(/^MemberExternalIdSecret/) },
+          },
+        ]);
       }
     }
     a.t.hasParameter('MemberExternalId', { NoEcho: true });
+    a.t.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: { Ref: 'MemberExternalId' } });
+    // Only the execution roles (which hand the secret to the container) may read it, and only it.
+    const secretReads = Object.values(a.t.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'))
+        .map((st) => ({ roles: p.Properties.Roles, action: st.Action, resource: st.Resource })),
+    );
+    expect(secretReads.length).toBeGreaterThan(0);
+    for (const r of secretReads) {
+      expect(r.action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+      expect(r.resource).toEqual({ Ref: expect.stringMatching(/^MemberExternalIdSecret/) });
+      expect(JSON.stringify(r.roles)).toMatch(/ExecutionRole/);
+    }
     expect(t.findParameters('MemberExternalId')).toEqual({});
     for (const role of ['SchedulerTaskRole', 'WorkerTaskRole']) {
       expect(roleStatements(t, role)).not.toContainEqual(ASSUME_MEMBER);
