@@ -39,39 +39,9 @@ import type { CatalogContext, Cataloger } from './cataloger.js';
 import { PACKAGE_MODULES } from './catalogers.js';
 import type { DirEntry, FileType } from './fs/types.js';
 import { EXEC_MAGIC_BYTES } from './lang/executable.js';
+import { DEFAULT_LANG_SKIP } from './lang-skip.js';
 
-/**
- * Directories the walk does not enter by default: kernel pseudo-filesystems (empty on a snapshot
- * anyway), volatile and temporary trees, package-manager caches (downloaded archives, not
- * installed packages), logs, documentation trees. `*` matches one path component.
- */
-export const DEFAULT_LANG_SKIP: readonly string[] = [
-  '/proc',
-  '/sys',
-  '/dev',
-  '/run',
-  '/tmp',
-  '/var/tmp',
-  '/var/run',
-  '/var/cache',
-  '/var/log',
-  '/var/lib/docker',
-  '/var/lib/containerd',
-  '/lost+found',
-  '/root/.cache',
-  '/root/.npm',
-  '/home/*/.cache',
-  '/home/*/.npm',
-  // Documentation, manuals, translations, time zones and C headers: thousands of directories
-  // (a quarter of a Debian root's) where no package manager installs a package (FHS 4.11).
-  '/usr/share/doc',
-  '/usr/share/man',
-  '/usr/share/info',
-  '/usr/share/locale',
-  '/usr/share/i18n',
-  '/usr/share/zoneinfo',
-  '/usr/include',
-];
+export { DEFAULT_LANG_SKIP, langSkipList } from './lang-skip.js';
 
 export interface LangWalkOptions {
   /** Directories not entered (`*` = one component). Default DEFAULT_LANG_SKIP. */

@@ -37,6 +37,8 @@ export interface ScanTask {
   packages: PackageKind[];
   /** Per-package details (dpkg file lists, licenses): see ScanOptions.details. */
   details?: boolean;
+  /** Directories the language walk does not enter (default DEFAULT_LANG_SKIP; `--lang-skip`). */
+  langSkip?: string[];
   /** Fixed clock (ISO) for deterministic output. */
   now?: string;
 }
@@ -54,6 +56,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
           packages: task.packages,
           sourceLabel: task.sourceLabel,
           details: task.details ?? false,
+          ...(task.langSkip ? { langWalk: { skip: task.langSkip } } : {}),
           now,
         });
         return { ok: true, inventory };
@@ -74,6 +77,7 @@ export async function scanTask(task: ScanTask): Promise<ScanTaskResult> {
         packages: task.packages,
         sourceLabel: task.sourceLabel,
         details: task.details ?? false,
+        ...(task.langSkip ? { langWalk: { skip: task.langSkip } } : {}),
         now,
         extraStats: () => {
           const s = source.stats();

@@ -26,6 +26,8 @@ export interface ScanRequest {
   packages?: PackageKind[];
   /** Per-package details (dpkg file lists, licenses). */
   details?: boolean;
+  /** Directories the language walk does not enter (`--lang-skip`; default DEFAULT_LANG_SKIP). */
+  langSkip?: string[];
   /** Targets scanned at once (worker threads). */
   concurrency?: number;
   /** EBS requests in flight per snapshot. */
@@ -129,7 +131,10 @@ export async function runScans(req: ScanRequest): Promise<TargetResult[]> {
     ...(aws.region ? { region: aws.region } : {}),
   };
   const runTask = (task: ScanTask): Promise<Inventory> =>
-    pool.scan({ ...task, details: req.details ?? false }, req.signal);
+    pool.scan(
+      { ...task, details: req.details ?? false, ...(req.langSkip ? { langSkip: req.langSkip } : {}) },
+      req.signal,
+    );
   const snapshotTarget = async (snapshotId: string) => ({
     kind: 'snapshot' as const,
     snapshotId,

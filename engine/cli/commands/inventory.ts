@@ -2,6 +2,8 @@
  * snapscan inventory --image disk.img [--format json|cyclonedx|table] [--output FILE]
  *                    [--packages os,lang] [--stats] [--quiet]
  */
+
+import { langSkipList } from '../../../readers/lang-skip.js';
 import { ScanError } from '../../errors.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import { inventoryToTable } from '../../inventory/table.js';
@@ -26,6 +28,12 @@ export const options = {
     arg: 'KINDS',
     description:
       'os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)',
+  },
+  'lang-skip': {
+    type: 'string',
+    arg: 'LIST',
+    description:
+      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one (/proc, /tmp, caches, docs…)',
   },
   details: {
     type: 'boolean',
@@ -87,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.isTTY && !values.output ? 'table' : 'json',
   );
   const kinds = listOf<PackageKind>('packages', values.packages, ['os', 'lang'], ['os', 'lang']);
+  const langSkip = langSkipList(values['lang-skip']);
   if (values.output) await checkOutputPath(values.output);
   const progress = makeProgress({ quiet: values.quiet });
   const source = await openImage(values.image);
@@ -96,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
       resource: { type: 'image', id: values.image },
       packages: kinds,
       details: values.details ?? false,
+      ...(langSkip ? { langWalk: { skip: langSkip } } : {}),
       onProgress: (m) => progress.update(m),
     });
   } finally {

@@ -2,6 +2,8 @@
  * snapscan scan: argument handling and rendering over engine/scan/scan-targets.ts (targets →
  * inventories → findings → export run).
  */
+
+import { langSkipList } from '../../../readers/lang-skip.js';
 import { ScanError } from '../../errors.js';
 import type { Finding, Severity } from '../../findings/index.js';
 import type { PackageKind } from '../../pipeline.js';
@@ -85,6 +87,12 @@ export const options = {
     description: 'warn when the vulnerability data is older',
     dflt: '7',
   },
+  'lang-skip': {
+    type: 'string',
+    arg: 'LIST',
+    description:
+      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one (/proc, /tmp, caches, docs…)',
+  },
   details: {
     type: 'boolean',
     description: 'also read per-package file lists and licenses (more blocks read)',
@@ -147,6 +155,7 @@ export async function run(argv: string[]): Promise<number> {
     ]);
   if (values.output) await checkOutputPath(values.output);
   const rawImages = await Promise.all(images.map((p) => rawImagePath(p)));
+  const langSkip = langSkipList(values['lang-skip']);
   const out = values['out-dir']
     ? openSink(values['out-dir'], { aws: values.region ? { region: values.region } : {} })
     : undefined;
@@ -159,6 +168,7 @@ export async function run(argv: string[]): Promise<number> {
       instances,
       packages: kinds,
       details: values.details ?? false,
+      ...(langSkip ? { langSkip } : {}),
       concurrency: positiveInt('concurrency', values.concurrency, 4),
       ...(values['ebs-concurrency']
         ? { ebsConcurrency: positiveInt('ebs-concurrency', values['ebs-concurrency'], 64) }
