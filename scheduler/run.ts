@@ -12,7 +12,7 @@ import { ScanError } from '../engine/errors.js';
 import { openSink } from '../engine/export/open-sink.js';
 import { writeHeartbeat } from '../engine/home.js';
 import { VulnStore } from '../engine/vulndb/index.js';
-import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds } from '../engine/vulndb/update.js';
+import { DEFAULT_FEED_SELECTORS, selectFeeds, updateFeeds, withMirror } from '../engine/vulndb/update.js';
 import { ScanPool } from '../workers/pool.js';
 import { createAccountClients, type MemberAccountsConfig } from './accounts.js';
 import { type PassReport, runPass, type SchedulerConfig } from './pass.js';
@@ -31,6 +31,8 @@ export interface SchedulerRunOptions extends SchedulerConfig {
   kmsKeyId?: string;
   db: string;
   dbUpdate: DbUpdate;
+  /** `--db-update` fetches the feeds from this mirror (scheme+host[+path] replaced, paths kept). */
+  feedsMirror?: string;
   /** Pause between passes when running forever. */
   passEveryMs: number;
   /** Scale-out: send the jobs to this SQS queue; `snapscan worker`s scan them. */
@@ -64,9 +66,11 @@ export async function updateDb(
   db: string,
   now: () => Date,
   log: (line: string) => void,
+  mirror?: string,
 ): Promise<string | undefined> {
   try {
-    const results = await updateFeeds(db, selectFeeds(DEFAULT_FEED_SELECTORS), {
+    const feeds = selectFeeds(DEFAULT_FEED_SELECTORS);
+    const results = await updateFeeds(db, mirror ? withMirror(feeds, mirror) : feeds, {
       keepGoing: true,
       clock: now,
     });
@@ -143,7 +147,7 @@ export async function runScheduler(
     for (let first = true; !o.signal?.aborted; first = false) {
       let dbUpdatedAt: string | undefined;
       if (!o.rematchOnly && dbUpdateDue(o.dbUpdate, first, lastDbUpdate, now())) {
-        dbUpdatedAt = await updateDb(o.db, now, log);
+        dbUpdatedAt = await updateDb(o.db, now, log, o.feedsMirror);
         if (dbUpdatedAt) lastDbUpdate = now().getTime();
       }
       const store = openStore(o.db);

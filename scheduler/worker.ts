@@ -40,6 +40,7 @@ export interface WorkerRunOptions
   kmsKeyId?: string;
   db: string;
   dbUpdate: DbUpdate;
+  feedsMirror?: string;
   mode: SchedulerMode;
   concurrency: number;
   /** Visibility timeout while a job is held (extended every half of it). Default 900 s. */
@@ -139,7 +140,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
   let lastDbUpdate: number | undefined;
   let store: VulnStore;
   if (dbUpdateDue(o.dbUpdate, true, undefined, now())) {
-    if (await updateDb(o.db, now, log)) lastDbUpdate = now().getTime();
+    if (await updateDb(o.db, now, log, o.feedsMirror)) lastDbUpdate = now().getTime();
   }
   store = openStore(o.db);
   stores.push(store);
@@ -162,7 +163,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
   const maybeUpdateDb = async () => {
     if (o.dbUpdate !== 'daily' || !dbUpdateDue('daily', false, lastDbUpdate, now())) return;
     updating ??= (async () => {
-      if (await updateDb(o.db, now, log)) {
+      if (await updateDb(o.db, now, log, o.feedsMirror)) {
         lastDbUpdate = now().getTime();
         // The update swaps the file atomically; scans already running keep the store they opened.
         store = openStore(o.db);

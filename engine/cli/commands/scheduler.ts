@@ -102,6 +102,13 @@ export const options = {
       'never | startup | daily: refresh the vulnerability data (stored inventories are re-matched when it changes)',
     dflt: 'never',
   },
+  'feeds-mirror': {
+    env: 'SNAPSCAN_FEEDS_MIRROR',
+    type: 'string',
+    arg: 'URL',
+    description:
+      '--db-update reads every feed from this mirror (same paths; an internal mirror, no internet)',
+  },
   suppressions: {
     env: 'SNAPSCAN_SUPPRESSIONS',
     type: 'string',
@@ -341,6 +348,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
       ...(kms ? { kmsKeyId: kms } : {}),
       db: str(v, 'db') ?? defaultDbPath(),
       dbUpdate,
+      ...(str(v, 'feeds-mirror') ? { feedsMirror: str(v, 'feeds-mirror')! } : {}),
       passEveryMs: dur('pass-every'),
       rematchOnly: command === 'rematch',
       ...(queue ? { queueUrl: queue } : {}),
