@@ -53,7 +53,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     load: () => import('./commands/health.js'),
   },
   emulator: {
-    summary: 'run the wire-level AWS emulator (EBS direct, EC2, SSM, S3, SQS, STS…) for local testing (checkout only)',
+    summary:
+      'run the wire-level AWS emulator (EBS direct, EC2, SSM, S3, SQS, STS…) for local testing (checkout only)',
     load: loadEmulator,
   },
 };
