@@ -48,7 +48,7 @@ export interface JobResult {
 export interface ExecuteDeps {
   cfg: Pick<
     SchedulerConfig,
-    'snapshotTtlMs' | 'snapshotPollMs' | 'reuseSnapshotsMaxAgeMs' | 'ebsConcurrency'
+    'snapshotTtlMs' | 'snapshotPollMs' | 'reuseSnapshotsMaxAgeMs' | 'ebsConcurrency' | 'langSkip'
   >;
   clients: Pick<SchedulerClients, 'ec2' | 'ssm' | 'credentials'>;
   pool: ScanPool;
@@ -125,6 +125,7 @@ export async function executeJob(
         ? { reuseSnapshotsMaxAgeMs: d.cfg.reuseSnapshotsMaxAgeMs }
         : {}),
       ...(d.cfg.ebsConcurrency ? { ebsConcurrency: d.cfg.ebsConcurrency } : {}),
+      ...(d.cfg.langSkip ? { langSkip: d.cfg.langSkip } : {}),
       now: d.now,
       ...(d.signal ? { signal: d.signal } : {}),
     });

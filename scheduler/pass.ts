@@ -56,6 +56,8 @@ export interface SchedulerConfig {
   eventsBus?: string;
   /** undefined: never reuse; else the age of a completed snapshot that may be scanned instead. */
   reuseSnapshotsMaxAgeMs?: number;
+  /** Directories the language walk does not enter (`--lang-skip`; default DEFAULT_LANG_SKIP). */
+  langSkip?: string[];
   maxInventoryAgeMs: number;
   closedRetentionMs: number;
   retryFailedMs: number;

@@ -31,7 +31,7 @@ import { getJson, openStateStore, putJson } from './state-store.js';
 export interface WorkerRunOptions
   extends Pick<
     SchedulerConfig,
-    'snapshotTtlMs' | 'snapshotPollMs' | 'reuseSnapshotsMaxAgeMs' | 'ebsConcurrency'
+    'snapshotTtlMs' | 'snapshotPollMs' | 'reuseSnapshotsMaxAgeMs' | 'ebsConcurrency' | 'langSkip'
   > {
   queueUrl: string;
   /** Exit once the queue stayed empty this long (default: run until SIGTERM). */
@@ -157,6 +157,7 @@ export async function runWorker(o: WorkerRunOptions): Promise<WorkerReport> {
     snapshotTtlMs: o.snapshotTtlMs,
     snapshotPollMs: o.snapshotPollMs,
     ...(o.reuseSnapshotsMaxAgeMs !== undefined ? { reuseSnapshotsMaxAgeMs: o.reuseSnapshotsMaxAgeMs } : {}),
+    ...(o.langSkip ? { langSkip: o.langSkip } : {}),
     ...(o.ebsConcurrency ? { ebsConcurrency: o.ebsConcurrency } : {}),
   };
   let updating: Promise<void> | undefined;

@@ -4,6 +4,7 @@
  * variable. The help text is generated from the same table.
  */
 import { readFileSync } from 'node:fs';
+import { langSkipList } from '../../../readers/lang-skip.js';
 import { checkRoleName, type MemberAccountsConfig, parseAccountList } from '../../../scheduler/accounts.js';
 import { SCHEDULER_MODES, type SchedulerMode } from '../../../scheduler/decide.js';
 import { parseDuration, parseDurationOrOff } from '../../../scheduler/duration.js';
@@ -101,6 +102,13 @@ export const options = {
     description:
       'never | startup | daily: refresh the vulnerability data (stored inventories are re-matched when it changes)',
     dflt: 'never',
+  },
+  'lang-skip': {
+    env: 'SNAPSCAN_LANG_SKIP',
+    type: 'string',
+    arg: 'LIST',
+    description:
+      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one',
   },
   'feeds-mirror': {
     env: 'SNAPSCAN_FEEDS_MIRROR',
@@ -322,6 +330,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
   const bus = str(v, 'events-bus');
   const members = membersOf(v, command);
   const queue = str(v, 'queue');
+  const langSkip = langSkipList(str(v, 'lang-skip'));
 
   // Loaded once the options are valid: --help and usage errors answer without the scheduler and
   // its AWS clients (measured: scheduler --help 3.6 s, 210 MiB → 1.2 s, 100 MiB).
@@ -336,6 +345,7 @@ export async function run(argv: string[], command: 'scheduler' | 'rematch' = 'sc
       suppressions,
       ...(bus ? { eventsBus: bus } : {}),
       ...(reuse !== undefined ? { reuseSnapshotsMaxAgeMs: reuse } : {}),
+      ...(langSkip ? { langSkip } : {}),
       maxInventoryAgeMs: dur('max-inventory-age'),
       closedRetentionMs: dur('closed-retention'),
       retryFailedMs: Math.min(dur('interval'), 3_600_000),

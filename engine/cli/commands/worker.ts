@@ -3,6 +3,8 @@
  * takes the scheduler's flags that concern scanning and the state (same variables, so one task
  * definition environment serves both), plus the queue's own.
  */
+
+import { langSkipList } from '../../../readers/lang-skip.js';
 import { checkRoleName } from '../../../scheduler/accounts.js';
 import { parseDuration, parseDurationOrOff } from '../../../scheduler/duration.js';
 import { ScanError } from '../../errors.js';
@@ -21,6 +23,7 @@ const SHARED = [
   'db',
   'db-update',
   'feeds-mirror',
+  'lang-skip',
   'reuse-snapshots',
   'snapshot-ttl',
   'snapshot-poll',
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   if (heartbeatMs < 100) throw new ScanError('invalid-argument', '--heartbeat must be at least 100ms');
   const idle = str(v, 'exit-when-idle');
   const output = str(v, 'output') ?? './snapscan-out';
+  const langSkip = langSkipList(str(v, 'lang-skip'));
   const reuse = parseDurationOrOff('reuse-snapshots', str(v, 'reuse-snapshots') ?? '24h');
   const kms = str(v, 'kms-key');
   const now = clockFrom(str(v, 'now'));
@@ -122,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
       snapshotTtlMs: parseDuration('snapshot-ttl', str(v, 'snapshot-ttl')!),
       snapshotPollMs: parseDuration('snapshot-poll', str(v, 'snapshot-poll')!),
       ...(reuse !== undefined ? { reuseSnapshotsMaxAgeMs: reuse } : {}),
+      ...(langSkip ? { langSkip } : {}),
       ...(now ? { now } : {}),
       signal,
     });
