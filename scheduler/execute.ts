@@ -18,7 +18,13 @@ import type { ScanMode, ScanStatusReason } from './coverage.js';
 import type { SchedulerClients, SchedulerConfig } from './pass.js';
 import type { ScanJob } from './queue.js';
 import { listApplications } from './ssm.js';
-import { platformOf, type SourceHint, ssmEntriesToPackages, ssmInventory } from './ssm-inventory.js';
+import {
+  platformOf,
+  type SourceHint,
+  sourceHintsOf,
+  ssmEntriesToPackages,
+  ssmInventory,
+} from './ssm-inventory.js';
 import { putJson, type StateStore } from './state-store.js';
 
 export interface JobResult {
@@ -30,6 +36,8 @@ export interface JobResult {
   reason: ScanStatusReason;
   /** The scan read something usable (complete or partial): its inventory was written here. */
   inventoryKey?: string;
+  /** dpkg binary → source package names this disk scan showed (hints for SSM inventories). */
+  sourceHints?: Record<string, SourceHint>;
   /** Matched findings of this scan, before they are merged into the instance's history. */
   findings?: Finding[];
   outcome?: { state: string; reasons: string[] };
@@ -69,10 +77,7 @@ export const inventoryKeyOf = (job: Pick<ScanJob, 'instanceId' | 'passId'>): str
  * Runs the job. Undefined when the signal aborted it (not an attempt: the next pass, or another
  * worker, does it again). Throws only when writing state failed.
  */
-export async function executeJob(
-  job: ScanJob,
-  d: ExecuteDeps,
-): Promise<{ result: JobResult; inventory?: Inventory } | undefined> {
+export async function executeJob(job: ScanJob, d: ExecuteDeps): Promise<{ result: JobResult } | undefined> {
   const attemptAt = d.now();
   const t0 = performance.now();
   const phaseMs: Record<string, number> = {};
@@ -156,7 +161,7 @@ export async function executeJob(
     result.message =
       error?.message ?? inventory?.status.reasons.map((x) => x.message).join('; ') ?? 'scan failed';
     result.completedAt = d.now().toISOString();
-    return { result, ...(inventory ? { inventory } : {}) };
+    return { result };
   }
   result.packages = inventory.packages.length;
   const t1 = performance.now();
@@ -168,9 +173,15 @@ export async function executeJob(
   await putJson(d.state, key, inventory);
   phaseMs.state = performance.now() - t2;
   result.inventoryKey = key;
+  if (job.method === 'agentless') {
+    // dpkg binary → source names the disk shows, for SSM inventories later (the planner keeps them).
+    const learned = new Map<string, SourceHint>();
+    sourceHintsOf(inventory, learned);
+    if (learned.size) result.sourceHints = Object.fromEntries(learned);
+  }
   result.findings = m!.findings;
   result.completedAt = now.toISOString();
-  return { result, inventory };
+  return { result };
 }
 
 /** Scan result → coverage reason. A scan that did not read everything is never SUCCESSFUL. */

@@ -43,7 +43,7 @@ import { InProcessQueue, type JobQueue, type ScanJob } from './queue.js';
 import { awaitResults, RESULTS_PREFIX, type RemoteScans, staleWorkerRuns } from './scale-out.js';
 import { SqsJobQueue } from './sqs-queue.js';
 import { describeManagedInstances, listApplications, type ManagedInstance } from './ssm.js';
-import { platformOf, type SourceHint, sourceHintsOf } from './ssm-inventory.js';
+import { platformOf, type SourceHint } from './ssm-inventory.js';
 import { getJson, putJson, type StateStore } from './state-store.js';
 import type { SuppressionRule } from './suppressions.js';
 
@@ -501,7 +501,7 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
 
   // ---- scan ----
   /** Folds one job's result into the instance's history (both paths: in-process and workers). */
-  const applyResult = async (result: JobResult, inventory?: Inventory): Promise<void> => {
+  const applyResult = async (result: JobResult): Promise<void> => {
     const job = result.job;
     const entry = next.instances[job.instanceId];
     if (!entry || applied.has(job.instanceId)) return;
@@ -547,10 +547,7 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
     delete entry.message;
     entry.lastScannedAt = result.completedAt;
     if (result.packages !== undefined) entry.packages = result.packages;
-    if (job.method === 'agentless') {
-      const inv = inventory ?? (await getJson<Inventory>(state, result.inventoryKey));
-      if (inv) sourceHintsOf(inv, hints);
-    }
+    for (const [k, h] of Object.entries(result.sourceHints ?? {})) hints.set(k, h);
     const t2 = performance.now();
     const findings = result.findings ?? [];
     await recordFindings(entry, findings, result.outcome?.state === 'complete', now);
@@ -590,7 +587,7 @@ export async function runPass(ctx: PassContext, o: { rematchOnly?: boolean } = {
       if (ctx.signal?.aborted) return;
       try {
         const out = await executeJob(job, execDeps);
-        if (out) await applyResult(out.result, out.inventory);
+        if (out) await applyResult(out.result);
       } catch (err) {
         // Writing state failed (not the scan): the pass cannot complete.
         throw new ScanError('state-error', `${job.instanceId}: ${(err as Error).message}`, { cause: err });
