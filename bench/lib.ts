@@ -10,6 +10,7 @@ import { RawFileSource } from '../readers/block/raw-file/index.js';
 import { probeFileSystem } from '../readers/fs/formats.js';
 import { PathFileSystem } from '../readers/fs/path-fs.js';
 import { listVolumes, readPartitions } from '../readers/partition/probe.js';
+import type { SchedulerRunOptions } from '../scheduler/run.js';
 import { EMULATOR_CREDENTIALS, type Emulator, startEmulator } from '../test/emulator/index.js';
 
 // Benches print figures, not the SDK's Node-version notice (the CLI silences it the same way).
@@ -83,4 +84,38 @@ export async function emulatedVolume(emu: Emulator, imagePath: string): Promise<
   };
   (await open()).source.close();
   return open;
+}
+
+/**
+ * The scheduler options the fleet benches run with: hybrid, us-east-1, everything due once, a 50 ms
+ * snapshot poll, output and state in the emulator's S3 bucket `snapscan-bench` under `prefix`.
+ */
+export function benchSchedulerOptions(
+  db: string,
+  prefix: string,
+  o: Partial<SchedulerRunOptions> = {},
+): SchedulerRunOptions {
+  const HOUR = 3_600_000;
+  return {
+    mode: 'hybrid',
+    regions: ['us-east-1'],
+    intervalMs: 24 * HOUR,
+    concurrency: 8,
+    suppressions: [],
+    reuseSnapshotsMaxAgeMs: 24 * HOUR,
+    maxInventoryAgeMs: 24 * HOUR,
+    closedRetentionMs: 30 * 24 * HOUR,
+    retryFailedMs: HOUR,
+    snapshotTtlMs: 6 * HOUR,
+    snapshotPollMs: 50,
+    jitterMs: 0,
+    once: true,
+    output: `s3://snapscan-bench/${prefix}`,
+    state: `s3://snapscan-bench/${prefix}/state`,
+    db,
+    dbUpdate: 'never',
+    passEveryMs: 1000,
+    log: () => {},
+    ...o,
+  };
 }

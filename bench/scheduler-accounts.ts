@@ -25,8 +25,8 @@ import {
   startEmulator,
 } from '../test/emulator/index.js';
 import { HAVE_SHARED, SHARED_VULNDATA } from '../test/helpers/paths.js';
+import { benchSchedulerOptions } from './lib.js';
 
-const HOUR = 3_600_000;
 const CENTRAL = '123456789012';
 const MEMBERS = ['111111111111', '222222222222'];
 const NO_ROLE = '333333333333';
@@ -99,28 +99,12 @@ async function main() {
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
     });
-    return {
-      mode: 'hybrid',
-      regions: ['us-east-1'],
-      intervalMs: 24 * HOUR,
+    return benchSchedulerOptions(db, '', {
       concurrency,
-      suppressions: [],
-      reuseSnapshotsMaxAgeMs: 24 * HOUR,
-      maxInventoryAgeMs: 24 * HOUR,
-      closedRetentionMs: 30 * 24 * HOUR,
-      retryFailedMs: HOUR,
-      snapshotTtlMs: 6 * HOUR,
-      snapshotPollMs: 50,
-      jitterMs: 0,
-      once: true,
       output: 's3://snapscan-bench/export',
       state: 's3://snapscan-bench/state',
-      db,
-      dbUpdate: 'never',
-      passEveryMs: 1000,
       now: () => new Date(clock),
-      log: () => {},
-    };
+    });
   };
   for (const multi of [false, true]) {
     const emu = await startEmulator({

@@ -25,8 +25,8 @@ import {
   startEmulator,
 } from '../test/emulator/index.js';
 import { HAVE_SHARED, SHARED_VULNDATA } from '../test/helpers/paths.js';
+import { benchSchedulerOptions } from './lib.js';
 
-const HOUR = 3_600_000;
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -108,28 +108,13 @@ async function main() {
     AWS_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
   });
-  const base: SchedulerRunOptions = {
-    mode: 'hybrid',
-    regions: ['us-east-1'],
-    intervalMs: 24 * HOUR,
+  const base = benchSchedulerOptions(db, '', {
     concurrency,
-    suppressions: [],
-    reuseSnapshotsMaxAgeMs: 24 * HOUR,
-    maxInventoryAgeMs: 24 * HOUR,
-    closedRetentionMs: 30 * 24 * HOUR,
-    retryFailedMs: HOUR,
-    snapshotTtlMs: 6 * HOUR,
-    snapshotPollMs: 50,
-    jitterMs: 0,
-    once: true,
     output: 's3://snapscan-bench/export',
     state: 's3://snapscan-bench/state',
-    db,
-    dbUpdate: 'never',
-    passEveryMs: 1000,
     now: () => new Date(clock),
-    log: () => {},
-  };
+  });
+
   const snapscanLeft = () => emu.snapshots().filter((s) => s.tags['snapscan:managed'] === 'true').length;
   const pass = async (label: string, extra: Partial<SchedulerRunOptions> = {}) => {
     emu.resetCounts();

@@ -18,13 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqsClient } from '../engine/aws/clients.js';
 import { importPath, withWritableStore } from '../engine/vulndb/index.js';
-import { runScheduler, type SchedulerRunOptions } from '../scheduler/run.js';
+import { runScheduler } from '../scheduler/run.js';
 import { createJobQueue } from '../test/emulator/clients.js';
 import { buildFleet } from '../test/emulator/fleet.js';
 import { DEFAULT_FAULT_ACTIONS, EMULATOR_CREDENTIALS, startEmulator } from '../test/emulator/index.js';
 import { HAVE_SHARED, REPO_ROOT, SHARED_VULNDATA } from '../test/helpers/paths.js';
+import { benchSchedulerOptions } from './lib.js';
 
-const HOUR = 3_600_000;
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -62,27 +62,7 @@ async function main() {
   };
   Object.assign(process.env, env);
   const sqs = createSqsClient({ region: 'us-east-1' });
-  const base = (prefix: string): SchedulerRunOptions => ({
-    mode: 'hybrid',
-    regions: ['us-east-1'],
-    intervalMs: 24 * HOUR,
-    concurrency: perWorker,
-    suppressions: [],
-    reuseSnapshotsMaxAgeMs: 24 * HOUR,
-    maxInventoryAgeMs: 24 * HOUR,
-    closedRetentionMs: 30 * 24 * HOUR,
-    retryFailedMs: HOUR,
-    snapshotTtlMs: 6 * HOUR,
-    snapshotPollMs: 50,
-    jitterMs: 0,
-    once: true,
-    output: `s3://snapscan-bench/${prefix}`,
-    state: `s3://snapscan-bench/${prefix}/state`,
-    db,
-    dbUpdate: 'never',
-    passEveryMs: 1000,
-    log: () => {},
-  });
+  const base = (prefix: string) => benchSchedulerOptions(db, prefix, { concurrency: perWorker });
   const managedLeft = () => emu.snapshots().filter((s) => s.tags['snapscan:managed'] === 'true').length;
   const sqsCalls = () => Object.values(emu.countsByService.sqs ?? {}).reduce((a, b) => a + b, 0);
 

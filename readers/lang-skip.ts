@@ -71,3 +71,11 @@ export function langSkipList(raw: string | undefined): string[] | undefined {
   }
   return [...skip];
 }
+
+/** The `--lang-skip` flag as scan, inventory, scheduler and worker declare it (engine/cli/args.ts spec). */
+export const LANG_SKIP_OPTION = {
+  type: 'string',
+  arg: 'LIST',
+  description:
+    'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one (/proc, /tmp, caches, docs…)',
+} as const;

@@ -120,3 +120,25 @@ export class DirInodeStore implements InodeStore {
 export function dirFileSystem(root: string, limits: Partial<Limits> = {}): FileSystem {
   return new PathFileSystem(new DirInodeStore(root), limits);
 }
+
+/** The same FileSystem whose store records the inode of every data read. */
+export function countingReads(fs: FileSystem, reads: number[]): FileSystem {
+  const store = new Proxy(fs.store, {
+    get(target, prop, recv) {
+      if (prop === 'readData')
+        return (ino: number, off: number, len: number, signal?: AbortSignal) => {
+          reads.push(ino);
+          return target.readData(ino, off, len, signal);
+        };
+      const v = Reflect.get(target, prop, recv);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return new Proxy(fs, {
+    get(target, prop, recv) {
+      if (prop === 'store') return store;
+      const v = Reflect.get(target, prop, recv);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}

@@ -27,8 +27,8 @@ import { LANG_CATALOGERS, osCatalogers } from '../../readers/catalogers.js';
 import { runOsCatalogers } from '../../readers/dispatch.js';
 import { probeFileSystem } from '../../readers/fs/formats.js';
 import { PathFileSystem } from '../../readers/fs/path-fs.js';
-import type { FileSystem } from '../../readers/fs/types.js';
 import { runLangCatalogers } from '../../readers/lang-walk.js';
+import { countingReads } from '../helpers/dir-fs.js';
 import { haveTools, xfsProtofile } from '../helpers/disk-builder.js';
 import { goBinaries } from '../helpers/go-binaries.js';
 
@@ -145,28 +145,6 @@ function goVersionM(file: string): { main: string; list: string[] } {
   return { main, list: list.sort() };
 }
 
-/** The same FileSystem whose store records the inode of every data read. */
-function counting(fs: FileSystem, reads: number[]): FileSystem {
-  const store = new Proxy(fs.store, {
-    get(target, prop, recv) {
-      if (prop === 'readData')
-        return (ino: number, off: number, len: number, signal?: AbortSignal) => {
-          reads.push(ino);
-          return target.readData(ino, off, len, signal);
-        };
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return new Proxy(fs, {
-    get(target, prop, recv) {
-      if (prop === 'store') return store;
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
 const at = (pkgs: Package[], path: string) =>
   pkgs.filter((p) => p.locations[0]!.path === path && p.type === 'golang');
 
@@ -184,7 +162,7 @@ describe.skipIf(skip !== undefined)('readers/lang-walk: executables by file mode
     try {
       const format = await probeFileSystem(source);
       const reads: number[] = [];
-      const fs = counting(new PathFileSystem(await format!.open(source), DEFAULT_LIMITS), reads);
+      const fs = countingReads(new PathFileSystem(await format!.open(source), DEFAULT_LIMITS), reads);
       const ctx = { fs, limits: DEFAULT_LIMITS };
       const os = await runOsCatalogers(osCatalogers({ details: false }), ctx);
       reads.length = 0; // only the language walk's reads count below

@@ -11,9 +11,8 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Limits } from '../../engine/limits.js';
 import type { Cataloger } from '../../readers/cataloger.js';
-import type { FileSystem } from '../../readers/fs/types.js';
 import { DEFAULT_LANG_SKIP, runLangCatalogers } from '../../readers/lang-walk.js';
-import { dirFileSystem } from '../helpers/dir-fs.js';
+import { countingReads, dirFileSystem } from '../helpers/dir-fs.js';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'lang-walk-'));
@@ -52,28 +51,6 @@ function fake(id: string, suffix: string, seen: string[]): Cataloger {
   };
 }
 
-/** Counts inode data reads (the walk reads wanted files by inode number). */
-function counting(fs: FileSystem, reads: number[]): FileSystem {
-  const store = new Proxy(fs.store, {
-    get(target, prop, recv) {
-      if (prop === 'readData')
-        return (ino: number, off: number, len: number, signal?: AbortSignal) => {
-          reads.push(ino);
-          return target.readData(ino, off, len, signal);
-        };
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return new Proxy(fs, {
-    get(target, prop, recv) {
-      if (prop === 'store') return store;
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
 const files = {
   'srv/app/a.want': 'a',
   'srv/app/deep/b.want': 'b',
@@ -88,7 +65,7 @@ async function run(limits: Partial<Limits> = {}, skip?: string[]) {
   const root = tree(files);
   const reads: number[] = [];
   const seen: string[] = [];
-  const fs = counting(dirFileSystem(root), reads);
+  const fs = countingReads(dirFileSystem(root), reads);
   const cats = [
     fake('lang/one', '.want', seen),
     fake('lang/two', '.want', seen),

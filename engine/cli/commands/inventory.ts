@@ -3,7 +3,7 @@
  *                    [--packages os,lang] [--stats] [--quiet]
  */
 
-import { langSkipList } from '../../../readers/lang-skip.js';
+import { LANG_SKIP_OPTION, langSkipList } from '../../../readers/lang-skip.js';
 import { ScanError } from '../../errors.js';
 import { inventoryToCycloneDx } from '../../inventory/cyclonedx.js';
 import { inventoryToTable } from '../../inventory/table.js';
@@ -29,12 +29,7 @@ export const options = {
     description:
       'os,lang (default: both; lang = one bounded walk for Python, Node.js, Ruby, PHP, .NET, Java… packages)',
   },
-  'lang-skip': {
-    type: 'string',
-    arg: 'LIST',
-    description:
-      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one (/proc, /tmp, caches, docs…)',
-  },
+  'lang-skip': LANG_SKIP_OPTION,
   details: {
     type: 'boolean',
     description: 'also read per-package file lists and licenses (more blocks read)',

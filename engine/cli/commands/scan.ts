@@ -3,7 +3,7 @@
  * inventories → findings → export run).
  */
 
-import { langSkipList } from '../../../readers/lang-skip.js';
+import { LANG_SKIP_OPTION, langSkipList } from '../../../readers/lang-skip.js';
 import { ScanError } from '../../errors.js';
 import type { Finding, Severity } from '../../findings/index.js';
 import type { PackageKind } from '../../pipeline.js';
@@ -87,12 +87,7 @@ export const options = {
     description: 'warn when the vulnerability data is older',
     dflt: '7',
   },
-  'lang-skip': {
-    type: 'string',
-    arg: 'LIST',
-    description:
-      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one (/proc, /tmp, caches, docs…)',
-  },
+  'lang-skip': LANG_SKIP_OPTION,
   details: {
     type: 'boolean',
     description: 'also read per-package file lists and licenses (more blocks read)',

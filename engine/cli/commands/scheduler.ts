@@ -4,7 +4,7 @@
  * variable. The help text is generated from the same table.
  */
 import { readFileSync } from 'node:fs';
-import { langSkipList } from '../../../readers/lang-skip.js';
+import { LANG_SKIP_OPTION, langSkipList } from '../../../readers/lang-skip.js';
 import { checkRoleName, type MemberAccountsConfig, parseAccountList } from '../../../scheduler/accounts.js';
 import { SCHEDULER_MODES, type SchedulerMode } from '../../../scheduler/decide.js';
 import { parseDuration, parseDurationOrOff } from '../../../scheduler/duration.js';
@@ -103,13 +103,7 @@ export const options = {
       'never | startup | daily: refresh the vulnerability data (stored inventories are re-matched when it changes)',
     dflt: 'never',
   },
-  'lang-skip': {
-    env: 'SNAPSCAN_LANG_SKIP',
-    type: 'string',
-    arg: 'LIST',
-    description:
-      'language walk: also skip these directories (comma-separated, * = one name); !/DIR walks a default-skipped one',
-  },
+  'lang-skip': { ...LANG_SKIP_OPTION, env: 'SNAPSCAN_LANG_SKIP' },
   'feeds-mirror': {
     env: 'SNAPSCAN_FEEDS_MIRROR',
     type: 'string',
